@@ -1,0 +1,143 @@
+//! SPC: for each monitored feature, its usable values in insertion order are cut into chunks of
+//! `sample_size`; each chunk's mean is one `Spc` record. Only finite values are usable (the
+//! original sends a NaN mean that the server rejects).
+
+use chrono::{DateTime, Utc};
+
+use super::{column, Aggregation, Aggregator};
+use crate::core::item::RowRef;
+use crate::core::profile::{DriftKind, ProfileId, SpcSpec};
+use crate::core::record::{ServerRecord, SpcRecord};
+
+/// Aggregates SPC batches; row slot `i` is `spec.features[i]`.
+pub struct SpcAggregator {
+  id: ProfileId,
+  spec: SpcSpec,
+}
+
+impl SpcAggregator {
+  pub fn new(id: ProfileId, spec: SpcSpec) -> Self {
+    SpcAggregator { id, spec }
+  }
+}
+
+impl Aggregator for SpcAggregator {
+  type Item = RowRef;
+
+  fn kind(&self) -> DriftKind {
+    DriftKind::Spc
+  }
+
+  fn aggregate(&mut self, items: Vec<RowRef>, now: DateTime<Utc>) -> Aggregation {
+    let mut out = Aggregation::default();
+    for (slot, feature) in self.spec.features.iter().enumerate() {
+      let values: Vec<f64> = column(&items, slot, f64::is_finite, &mut out.dropped_values).collect();
+      for chunk in values.chunks(self.spec.sample_size) {
+        let mean = chunk.iter().sum::<f64>() / chunk.len() as f64;
+        // A sum of finite values can still overflow to infinity; the server rejects it.
+        if !mean.is_finite() {
+          out.dropped_values += chunk.len() as u64;
+          continue;
+        }
+        out.records.push(ServerRecord::Spc(SpcRecord {
+          created_at: now,
+          space: self.id.space.clone(),
+          name: self.id.name.clone(),
+          version: self.id.version.clone(),
+          feature: feature.clone(),
+          value: mean,
+        }));
+      }
+    }
+    out
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::core::aggregate::test_support::{at, rows};
+
+  fn aggregator(sample_size: usize) -> SpcAggregator {
+    SpcAggregator::new(
+      ProfileId {
+        space: "scouter".into(),
+        name: "spc_model".into(),
+        version: "0.1.0".into(),
+      },
+      SpcSpec {
+        sample_size,
+        features: vec!["a".into(), "b".into()],
+        feature_map: Default::default(),
+      },
+    )
+  }
+
+  fn means(out: &Aggregation) -> Vec<(String, f64)> {
+    out
+      .records
+      .iter()
+      .map(|record| match record {
+        ServerRecord::Spc(r) => (r.feature.clone(), r.value),
+        other => panic!("not an SPC record: {other:?}"),
+      })
+      .collect()
+  }
+
+  #[test]
+  fn one_mean_per_feature_per_chunk() {
+    let items = rows(
+      2,
+      &[
+        vec![Some(1.0), Some(10.0)],
+        vec![Some(2.0), Some(20.0)],
+        vec![Some(3.0), Some(30.0)],
+        vec![Some(6.0), Some(40.0)],
+      ],
+    );
+    let out = aggregator(4).aggregate(items, at());
+    assert_eq!(means(&out), [("a".into(), 3.0), ("b".into(), 25.0)]);
+    assert_eq!(out.dropped_values, 0);
+    let ServerRecord::Spc(first) = &out.records[0] else { panic!() };
+    assert_eq!((first.space.as_str(), first.name.as_str(), first.version.as_str()), ("scouter", "spc_model", "0.1.0"));
+    assert_eq!(first.created_at, at());
+  }
+
+  #[test]
+  fn short_last_chunk_is_a_mean_over_fewer_values() {
+    let items = rows(2, &[vec![Some(1.0), None], vec![Some(2.0), None], vec![Some(4.0), None]]);
+    let out = aggregator(2).aggregate(items, at());
+    assert_eq!(means(&out), [("a".into(), 1.5), ("a".into(), 4.0)]);
+  }
+
+  #[test]
+  fn missing_features_give_fewer_values_and_no_record_when_none() {
+    let items = rows(2, &[vec![Some(1.0), None], vec![None, None], vec![Some(5.0), None]]);
+    let out = aggregator(3).aggregate(items, at());
+    assert_eq!(means(&out), [("a".into(), 3.0)]);
+    assert_eq!(out.dropped_values, 0, "absent is not unusable");
+  }
+
+  #[test]
+  fn non_finite_values_are_dropped_and_counted() {
+    let items = rows(
+      2,
+      &[
+        vec![Some(f64::NAN), Some(f64::INFINITY)],
+        vec![Some(4.0), Some(f64::NEG_INFINITY)],
+        vec![Some(2.0), Some(1.0)],
+      ],
+    );
+    let out = aggregator(3).aggregate(items, at());
+    assert_eq!(means(&out), [("a".into(), 3.0), ("b".into(), 1.0)]);
+    assert_eq!(out.dropped_values, 3);
+  }
+
+  #[test]
+  fn overflowing_mean_is_dropped_not_sent() {
+    let items = rows(2, &[vec![Some(f64::MAX), None], vec![Some(f64::MAX), None]]);
+    let out = aggregator(2).aggregate(items, at());
+    assert!(out.records.is_empty());
+    assert_eq!(out.dropped_values, 2);
+  }
+}

@@ -1,0 +1,22 @@
+//! The core of scouter-queue: plain Rust that knows nothing about JavaScript, tested with
+//! `cargo test`.
+//!
+//! - [`profile`]: drift profile files, loaded and validated.
+//! - [`item`]: what callers hand over (rows of numbers, LLM records), in batches.
+//! - [`aggregate`]: per-kind rules that turn a full batch into records.
+//! - [`record`]: the `ServerRecords` wire format.
+//! - [`queue`]: one queue per alias: the bus, the event task, the timer task, `TaskState`.
+//! - [`scouter_queue`]: the queues of one `fromPath`, sharing a transport.
+//! - [`transport`]: where documents go, behind one trait; [`retry`]: backoff for failures.
+//! - [`stats`]: delivery accounting; [`error`]: the error type.
+
+pub mod aggregate;
+pub mod error;
+pub mod item;
+pub mod profile;
+pub mod queue;
+pub mod record;
+pub mod retry;
+pub mod scouter_queue;
+pub mod stats;
+pub mod transport;
