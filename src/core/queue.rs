@@ -536,3 +536,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     "unknown panic".to_string()
   }
 }
+
+#[cfg(test)]
+#[path = "queue_tests.rs"]
+mod tests;
