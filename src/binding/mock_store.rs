@@ -1,0 +1,56 @@
+//! The JavaScript handle on a Mock transport's store: what `MockConfig` reads documents from and
+//! uses to make the transport slow or failing in tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi_derive::napi;
+
+use crate::core::transport::MockStore;
+
+/// Documents published through a Mock transport, kept in memory.
+#[napi]
+pub struct BindingMockStore {
+  pub(crate) inner: Arc<MockStore>,
+}
+
+#[napi]
+impl BindingMockStore {
+  /// A store whose transport retries a failed publish `maxRetries` times.
+  #[napi(constructor)]
+  pub fn new(max_retries: u32) -> Self {
+    BindingMockStore {
+      inner: Arc::new(MockStore::new(max_retries)),
+    }
+  }
+
+  /// Every document confirmed so far, as JSON text, in publish order.
+  #[napi]
+  pub fn documents(&self) -> Vec<String> {
+    self.inner.documents()
+  }
+
+  /// Publish attempts so far, retries included.
+  #[napi]
+  pub fn attempts(&self) -> f64 {
+    self.inner.attempts() as f64
+  }
+
+  /// Forgets documents and attempts.
+  #[napi]
+  pub fn clear(&self) {
+    self.inner.clear()
+  }
+
+  /// Makes the next `count` publish attempts fail.
+  #[napi]
+  pub fn fail_next(&self, count: u32, retryable: bool) {
+    self.inner.fail_next(u64::from(count), retryable)
+  }
+
+  /// Makes every publish attempt take `ms` milliseconds.
+  #[napi]
+  pub fn set_latency_ms(&self, ms: f64) {
+    self.inner.set_latency(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+  }
+}

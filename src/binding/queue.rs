@@ -1,0 +1,120 @@
+//! One queue as JavaScript drives it. `pushRows` is the hot path: a whole batch of rows crosses
+//! N-API once, as two typed arrays, and is copied into the core without touching JS objects.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use napi_derive::napi;
+use serde_json::value::RawValue;
+
+use super::error::{to_napi, ErrorCode};
+use super::stats::BindingQueueStats;
+use crate::core::error::QueueError;
+use crate::core::item::{ItemBatch, RowBatch};
+use crate::core::queue::QueueBus;
+use crate::core::record::LlmInput;
+
+/// A queue of one alias.
+#[napi]
+pub struct BindingQueue {
+  pub(crate) bus: Arc<QueueBus>,
+}
+
+/// One column of the row layout: the feature or metric name, and codes for string values.
+#[napi(object)]
+pub struct BindingSlot {
+  pub name: String,
+  pub codes: Option<HashMap<String, f64>>,
+}
+
+#[napi]
+impl BindingQueue {
+  /// `"{space}/{name}/v{version}/{kind}"`.
+  #[napi(getter)]
+  pub fn identifier(&self) -> String {
+    self.bus.identifier().to_string()
+  }
+
+  /// `"spc"`, `"psi"`, `"custom"` or `"llm"`.
+  #[napi(getter)]
+  pub fn kind(&self) -> String {
+    self.bus.kind().as_str().to_string()
+  }
+
+  /// The row layout to encode into; slot `i` of a row is `slots()[i].name`.
+  #[napi]
+  pub fn slots(&self) -> Vec<BindingSlot> {
+    self
+      .bus
+      .slots()
+      .iter()
+      .map(|slot| BindingSlot {
+        name: slot.name.clone(),
+        codes: slot
+          .codes
+          .as_ref()
+          .map(|codes| codes.iter().map(|(k, v)| (k.clone(), *v as f64)).collect()),
+      })
+      .collect()
+  }
+
+  /// Hands the first `rows` rows of the arrays to the queue: row `r` holds its values at
+  /// `values[r * width ..]` and its presence bits at `present[r * ceil(width / 32) ..]`. The
+  /// arrays are the caller's reusable buffers, so they may be longer. Returns how many rows were
+  /// accepted.
+  #[napi(catch_unwind)]
+  pub fn push_rows(&self, values: &[f64], present: &[u32], rows: u32) -> napi::Result<u32, ErrorCode> {
+    let rows = rows as usize;
+    let width = self.bus.slots().len();
+    let words = RowBatch::words_for(width);
+    let (Some(values), Some(present)) = (values.get(..rows * width), present.get(..rows * words)) else {
+      return Err(to_napi(QueueError::Internal(format!(
+        "pushRows: {rows} rows do not fit the arrays given"
+      ))));
+    };
+    let batch = RowBatch::new(width, rows, values.to_vec(), present.to_vec()).map_err(to_napi)?;
+    self
+      .bus
+      .push(ItemBatch::Rows(batch))
+      .map(|accepted| accepted as u32)
+      .map_err(to_napi)
+  }
+
+  /// Hands LLM records to the queue, four strings each: uid, createdAt, context JSON, prompt
+  /// JSON (empty for none). Returns how many were accepted.
+  #[napi(catch_unwind)]
+  pub fn push_llm(&self, fields: Vec<String>) -> napi::Result<u32, ErrorCode> {
+    if fields.len() % 4 != 0 {
+      return Err(to_napi(QueueError::Internal(
+        "LLM records cross as four strings each".into(),
+      )));
+    }
+    let mut records = Vec::with_capacity(fields.len() / 4);
+    let mut fields = fields.into_iter();
+    while let (Some(uid), Some(created_at), Some(context), Some(prompt)) =
+      (fields.next(), fields.next(), fields.next(), fields.next())
+    {
+      let json = |text: String| {
+        RawValue::from_string(text)
+          .map_err(|err| to_napi(QueueError::Internal(format!("LLM record JSON: {err}"))))
+      };
+      records.push(LlmInput {
+        uid,
+        created_at,
+        context: json(context)?,
+        prompt: if prompt.is_empty() { None } else { Some(json(prompt)?) },
+      });
+    }
+    self
+      .bus
+      .push(ItemBatch::Llm(records))
+      .map(|accepted| accepted as u32)
+      .map_err(to_napi)
+  }
+
+  /// A consistent reading of the queue's counters.
+  #[napi]
+  pub fn stats(&self) -> BindingQueueStats {
+    self.bus.stats().into()
+  }
+}

@@ -1,0 +1,119 @@
+//! Opening, flushing and shutting down the queues of one `fromPath`. `openQueues` returns a
+//! failure as data (`BindingError`) so that profile errors keep their file and field.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use tokio::time::Instant;
+
+use super::config::{BindingProfileSource, BindingQueueOptions, BindingTransportConfig};
+use super::error::{BindingError, ErrorCode};
+use super::mock_store::BindingMockStore;
+use super::queue::BindingQueue;
+use crate::core::error::QueueError;
+use crate::core::queue::{ErrorSink, QueueOptions};
+use crate::core::scouter_queue::ScouterQueues;
+
+/// A background failure, as handed to the `onError` callback.
+#[napi(object)]
+pub struct BindingErrorEvent {
+  pub alias: String,
+  pub code: String,
+  pub message: String,
+}
+
+/// `onError`: called on the main thread; never keeps the process alive (weak).
+type ErrorCallback = ThreadsafeFunction<BindingErrorEvent, (), BindingErrorEvent, Status, false, true>;
+
+/// The queues of one `fromPath`.
+#[napi]
+pub struct BindingScouterQueue {
+  inner: Arc<ScouterQueues>,
+}
+
+/// Loads the profiles, connects the transport and starts the queues. Resolves with the queues,
+/// or with a `BindingError` describing why they could not start.
+#[napi(ts_return_type = "Promise<BindingScouterQueue | BindingError>")]
+pub fn open_queues<'env>(
+  env: &'env Env,
+  sources: Vec<BindingProfileSource>,
+  transport: BindingTransportConfig,
+  mock: Option<&BindingMockStore>,
+  options: BindingQueueOptions,
+  #[napi(ts_arg_type = "((event: BindingErrorEvent) => void) | undefined | null")] on_error: Option<ErrorCallback>,
+) -> Result<PromiseRaw<'env, Either<BindingScouterQueue, BindingError>>> {
+  let prepared = transport
+    .into_core(mock)
+    .and_then(|config| QueueOptions::try_from(options).map(|options| (config, options)));
+  let sink: ErrorSink = match on_error {
+    Some(callback) => Arc::new(move |alias: &str, error: &QueueError| {
+      let event = BindingErrorEvent {
+        alias: alias.to_string(),
+        code: ErrorCode::from(error).as_ref().to_string(),
+        message: error.to_string(),
+      };
+      callback.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+    }),
+    None => Arc::new(|_: &str, _: &QueueError| {}),
+  };
+  let sources: Vec<(String, PathBuf)> = sources
+    .into_iter()
+    .map(|source| (source.alias, PathBuf::from(source.path)))
+    .collect();
+  env.spawn_future(async move {
+    let (config, options) = match prepared {
+      Ok(prepared) => prepared,
+      Err(error) => return Ok(Either::B(error.into())),
+    };
+    Ok(match ScouterQueues::open(sources, config, options, sink).await {
+      Ok(queues) => Either::A(BindingScouterQueue {
+        inner: Arc::new(queues),
+      }),
+      Err(error) => Either::B(error.into()),
+    })
+  })
+}
+
+fn deadline(timeout_ms: Option<f64>) -> Option<Instant> {
+  timeout_ms
+    .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    .map(|ms| Instant::now() + Duration::from_secs_f64(ms / 1000.0))
+}
+
+#[napi]
+impl BindingScouterQueue {
+  /// The aliases, sorted.
+  #[napi]
+  pub fn aliases(&self) -> Vec<String> {
+    self.inner.queues().keys().cloned().collect()
+  }
+
+  /// The queue of `alias`, or null.
+  #[napi]
+  pub fn queue(&self, alias: String) -> Option<BindingQueue> {
+    self.inner.queue(&alias).map(|bus| BindingQueue { bus: Arc::clone(bus) })
+  }
+
+  /// Things in the profiles that load but look wrong.
+  #[napi]
+  pub fn warnings(&self) -> Vec<String> {
+    self.inner.warnings().to_vec()
+  }
+
+  /// Resolves when everything pushed before the call has settled (or the timeout passed); with
+  /// a `BindingError` if the queues could not be flushed at all.
+  #[napi]
+  pub async fn flush(&self, timeout_ms: Option<f64>) -> Option<BindingError> {
+    self.inner.flush(deadline(timeout_ms)).await.err().map(BindingError::from)
+  }
+
+  /// Flushes, then stops every task and closes the transport. Idempotent.
+  #[napi]
+  pub async fn shutdown(&self, timeout_ms: Option<f64>) -> Option<BindingError> {
+    self.inner.shutdown(deadline(timeout_ms)).await.err().map(BindingError::from)
+  }
+}

@@ -1,0 +1,42 @@
+//! Delivery accounting as a plain JS object (counts are exact as JS numbers up to 2^53).
+
+use napi_derive::napi;
+
+use crate::core::stats::StatsSnapshot;
+
+/// One queue's counters; see `QueueStats` in the TypeScript API for their meaning.
+#[napi(object)]
+pub struct BindingQueueStats {
+  pub inserted: f64,
+  pub sampled_out: f64,
+  pub dropped: f64,
+  pub pending: f64,
+  pub published: f64,
+  pub failed: f64,
+  pub dropped_values: f64,
+  pub records: f64,
+  pub documents: f64,
+  pub publish_failures: f64,
+  /// Milliseconds since the epoch.
+  pub last_publish_at: Option<f64>,
+  pub last_error: Option<String>,
+}
+
+impl From<StatsSnapshot> for BindingQueueStats {
+  fn from(s: StatsSnapshot) -> Self {
+    BindingQueueStats {
+      inserted: s.inserted as f64,
+      sampled_out: s.sampled_out as f64,
+      dropped: s.dropped as f64,
+      pending: s.pending as f64,
+      published: s.published as f64,
+      failed: s.failed as f64,
+      dropped_values: s.dropped_values as f64,
+      records: s.records as f64,
+      documents: s.documents as f64,
+      publish_failures: s.publish_failures as f64,
+      last_publish_at: s.last_publish_at.map(|at| at.timestamp_millis() as f64),
+      last_error: s.last_error,
+    }
+  }
+}
