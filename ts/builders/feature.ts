@@ -1,0 +1,158 @@
+/**
+ * `Feature` and `Features`: one row of model inputs for SPC and PSI queues. Plain JavaScript
+ * objects: building them never crosses into native code, which is what keeps `insert` cheap.
+ */
+import { checkName, describe, isPlainObject } from './check'
+
+/** How a feature's value is read: as a number, or as a category through the profile's feature map. */
+export type FeatureKind = 'int' | 'float' | 'string'
+
+/** What a feature may hold. */
+export type FeatureValue = number | bigint | string
+
+const I64_MIN = -(2n ** 63n)
+const I64_MAX = 2n ** 63n - 1n
+
+function checkInt(name: string, value: number | bigint): void {
+  if (typeof value === 'bigint') {
+    if (value < I64_MIN || value > I64_MAX) {
+      throw new RangeError(`Feature.int('${name}'): ${value}n is outside the 64-bit integer range`)
+    }
+    return
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`Feature.int('${name}') needs an integer number or a bigint, got ${describe(value)}`)
+  }
+  if (value < -(2 ** 63) || value >= 2 ** 63) {
+    throw new RangeError(`Feature.int('${name}'): ${value} is outside the 64-bit integer range`)
+  }
+}
+
+/**
+ * One named model input.
+ *
+ * @example
+ * Feature.float('feature_0', 1.5)
+ * Feature.int('age', 42)
+ * Feature.string('color', 'red')     // mapped to a code through the profile's feature map
+ * new Feature('color', 'red')         // kind inferred from the value
+ */
+export class Feature {
+  /** The feature name, as in the drift profile. */
+  readonly name: string
+  /** The value as given. */
+  readonly value: FeatureValue
+  /** How the value is read. */
+  readonly kind: FeatureKind
+
+  /**
+   * A feature whose kind is inferred: a bigint or an integer number is `int`, any other number
+   * `float`, a string `string`.
+   * @throws {TypeError} when the name is not a non-empty string or the value is not a number, bigint or string.
+   * @throws {RangeError} for a bigint outside the 64-bit range.
+   */
+  constructor(name: string, value: FeatureValue)
+  /** @internal */
+  constructor(name: string, value: FeatureValue, kind: FeatureKind | undefined)
+  constructor(name: string, value: FeatureValue, kind?: FeatureKind) {
+    if (kind === undefined) {
+      checkName('Feature', name)
+      if (typeof value === 'number') {
+        kind = Number.isInteger(value) ? 'int' : 'float'
+      } else if (typeof value === 'string') {
+        kind = 'string'
+      } else if (typeof value === 'bigint') {
+        checkInt(name, value)
+        kind = 'int'
+      } else {
+        throw new TypeError(`Feature '${name}' needs a number, bigint or string value, got ${describe(value)}`)
+      }
+    }
+    this.name = name
+    this.value = value
+    this.kind = kind
+  }
+
+  /**
+   * An integer feature.
+   * @throws {TypeError} when the value is not an integer number or a bigint.
+   * @throws {RangeError} when it is outside the 64-bit range.
+   */
+  static int(name: string, value: number | bigint): Feature {
+    checkName('Feature', name)
+    checkInt(name, value)
+    return new Feature(name, value, 'int')
+  }
+
+  /**
+   * A float feature. NaN and infinities are accepted as data: they are dropped at aggregation
+   * where they cannot be used and counted in `stats().droppedValues`.
+   * @throws {TypeError} when the value is not a number.
+   */
+  static float(name: string, value: number): Feature {
+    checkName('Feature', name)
+    if (typeof value !== 'number') {
+      throw new TypeError(`Feature.float('${name}') needs a number, got ${describe(value)}`)
+    }
+    return new Feature(name, value, 'float')
+  }
+
+  /**
+   * A string (categorical) feature, mapped to an integer code through the profile's
+   * `feature_map` (falling back to the code of `"missing"`).
+   * @throws {TypeError} when the value is not a string.
+   */
+  static string(name: string, value: string): Feature {
+    checkName('Feature', name)
+    if (typeof value !== 'string') {
+      throw new TypeError(`Feature.string('${name}') needs a string, got ${describe(value)}`)
+    }
+    return new Feature(name, value, 'string')
+  }
+
+  /** Same as {@link Feature.string}. */
+  static categorical(name: string, value: string): Feature {
+    return Feature.string(name, value)
+  }
+}
+
+/**
+ * A row of features, inserted into an SPC or PSI queue.
+ *
+ * @example
+ * queue.insert(new Features([Feature.float('feature_0', 1.5), Feature.string('color', 'red')]))
+ * queue.insert(Features.fromObject({ feature_0: 1.5, color: 'red' }))
+ */
+export class Features {
+  /** The features of the row. A name given twice counts once: the last one wins. */
+  readonly features: readonly Feature[]
+
+  /** @throws {TypeError} unless `features` is an array of `Feature`. */
+  constructor(features: readonly Feature[]) {
+    if (!Array.isArray(features)) {
+      throw new TypeError(`Features needs an array of Feature, got ${describe(features)}`)
+    }
+    for (let i = 0; i < features.length; i++) {
+      if (!(features[i] instanceof Feature)) {
+        throw new TypeError(`Features: element ${i} is not a Feature (got ${describe(features[i])})`)
+      }
+    }
+    this.features = features
+  }
+
+  /**
+   * A row from a plain object: each own property becomes a feature whose kind is inferred as in
+   * `new Feature(name, value)`.
+   * @throws {TypeError} unless `values` is a plain object of numbers, bigints and strings.
+   */
+  static fromObject(values: Readonly<Record<string, FeatureValue>>): Features {
+    if (!isPlainObject(values)) {
+      throw new TypeError(`Features.fromObject needs a plain object, got ${describe(values)}`)
+    }
+    const list: Feature[] = []
+    for (const name in values) {
+      list.push(new Feature(name, values[name] as FeatureValue))
+    }
+    return new Features(list)
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Errors scouter-queue throws or reports. Each carries a stable `code`; programming mistakes in
+ * builders and `insert` are plain `TypeError`/`RangeError`, as for any JavaScript API.
+ */
+import type { BindingError, BindingErrorEvent } from './native'
+
+/** Base class of every scouter-queue error. `code` is stable across versions. */
+export class ScouterQueueError extends Error {
+  /** A stable identifier, e.g. `'SCOUTER_PROFILE_INVALID'`. */
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** A drift profile that is missing, unreadable, not JSON, or lacks a field the queue needs. */
+export class ProfileError extends ScouterQueueError {
+  /** The profile file. */
+  readonly file: string
+  /** The JSON path of the offending field (`config.sample_size`), when one is to blame. */
+  readonly field: string | undefined
+
+  constructor(message: string, file: string, field?: string) {
+    super('SCOUTER_PROFILE_INVALID', message)
+    this.file = file
+    this.field = field
+  }
+}
+
+/** An option that cannot be used, or a transport that cannot be set up. */
+export class ConfigError extends ScouterQueueError {
+  constructor(message: string) {
+    super('SCOUTER_CONFIG_INVALID', message)
+  }
+}
+
+/** A publish that failed after all retries, or a transport that lost its connection. */
+export class TransportError extends ScouterQueueError {
+  constructor(message: string) {
+    super('SCOUTER_TRANSPORT', message)
+  }
+}
+
+/** `insert` on a queue that was shut down. */
+export class QueueClosedError extends ScouterQueueError {
+  constructor(alias: string) {
+    super('SCOUTER_QUEUE_CLOSED', `queue '${alias}' is shut down; create a new ScouterQueue to publish again`)
+  }
+}
+
+/** `get(alias)` with an alias that was not given to `fromPath`. */
+export class UnknownAliasError extends ScouterQueueError {
+  /** The aliases that exist. */
+  readonly aliases: readonly string[]
+
+  constructor(alias: string, aliases: readonly string[]) {
+    super(
+      'SCOUTER_UNKNOWN_ALIAS',
+      `no queue has alias ${JSON.stringify(alias)}; known aliases: ${aliases.map((a) => JSON.stringify(a)).join(', ')}`,
+    )
+    this.aliases = aliases
+  }
+}
+
+/** The typed error for a failure the native core returned as data. */
+export function errorFromBinding(error: BindingError | BindingErrorEvent): ScouterQueueError {
+  switch (error.code) {
+    case 'SCOUTER_PROFILE_INVALID': {
+      const { file, field } = error as BindingError
+      return new ProfileError(error.message, file ?? '', field)
+    }
+    case 'SCOUTER_CONFIG_INVALID':
+      return new ConfigError(error.message)
+    case 'SCOUTER_TRANSPORT':
+      return new TransportError(error.message)
+    default:
+      return new ScouterQueueError(error.code, error.message)
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * scouter-queue: stream ML-monitoring data from Node.js to a Scouter server. Public exports only.
+ */
+export { ScouterQueue, type ScouterQueueOptions, type ScouterQueueStats } from './scouter-queue'
+export { Queue, type DriftKind, type QueueItem } from './queue'
+export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'
+export { Metric, Metrics } from './builders/metric'
+export { LLMRecord, type LLMRecordInit, type JsonValue } from './builders/llm-record'
+export { FileConfig, MockConfig, type FileConfigOptions, type MockConfigOptions, type TransportConfig } from './config/transports'
+export type { QueueStats } from './stats'
+export type {
+  ServerRecords,
+  ServerRecord,
+  SpcServerRecord,
+  PsiServerRecord,
+  CustomServerRecord,
+  LLMDriftServerRecord,
+} from './records'
+export {
+  ScouterQueueError,
+  ProfileError,
+  ConfigError,
+  TransportError,
+  QueueClosedError,
+  UnknownAliasError,
+} from './errors'

@@ -1,0 +1,175 @@
+/**
+ * The JavaScript side of the hot path. `insert` encodes an item into reusable buffers and
+ * returns; a whole batch crosses into native code in one call, when the buffer fills, on the next
+ * turn of the event loop (`setImmediate`), or before `flush`/`shutdown`/`stats`. Rows travel as a
+ * `Float64Array` of values plus a `Uint32Array` presence bitmask, with feature names resolved to
+ * columns once per profile, because reading JS objects across N-API costs ~100 ns per property.
+ * @internal
+ */
+import type { BindingQueue, BindingSlot } from './native'
+import type { Feature } from './builders/feature'
+import type { Metric } from './builders/metric'
+import type { LLMRecord } from './builders/llm-record'
+
+/** At most this many rows wait on the JS side before crossing. */
+const ROW_BATCH = 512
+/** At most this many LLM records wait on the JS side before crossing. */
+const LLM_BATCH = 64
+
+/** Called when a batch could not be handed over (it is then lost to the bound, not thrown). */
+export type BufferFailure = (error: unknown) => void
+
+/** What every buffer does. */
+export interface ItemBuffer {
+  /** Hands what is buffered to the native queue. Never throws. */
+  drain(): void
+}
+
+/** Rows of numbers: features for SPC/PSI, metrics for Custom. */
+export class RowBuffer implements ItemBuffer {
+  readonly #native: BindingQueue
+  readonly #onFailure: BufferFailure
+  readonly #width: number
+  readonly #words: number
+  readonly #capacity: number
+  readonly #values: Float64Array
+  readonly #present: Uint32Array
+  /** Feature or metric name -> column. */
+  readonly #slotOf: Map<string, number>
+  /** Per column, string value -> code (string features only). */
+  readonly #codes: (Map<string, number> | undefined)[]
+  /** Per column, the code of `"missing"`, or NaN (which aggregation drops and counts). */
+  readonly #missing: Float64Array
+  #rows = 0
+  #scheduled = false
+  readonly #drainSoon = (): void => {
+    this.#scheduled = false
+    this.drain()
+  }
+
+  constructor(nativeQueue: BindingQueue, slots: readonly BindingSlot[], maxPendingItems: number, onFailure: BufferFailure) {
+    this.#native = nativeQueue
+    this.#onFailure = onFailure
+    this.#width = slots.length
+    this.#words = Math.max(1, Math.ceil(slots.length / 32))
+    this.#capacity = Math.max(1, Math.min(ROW_BATCH, maxPendingItems))
+    this.#values = new Float64Array(this.#capacity * this.#width)
+    this.#present = new Uint32Array(this.#capacity * this.#words)
+    this.#slotOf = new Map(slots.map((slot, index) => [slot.name, index]))
+    this.#codes = slots.map((slot) => (slot.codes ? new Map(Object.entries(slot.codes)) : undefined))
+    this.#missing = Float64Array.from(slots, (slot) => slot.codes?.missing ?? NaN)
+  }
+
+  /** Encodes one row of features. */
+  addFeatures(features: readonly Feature[]): void {
+    const base = this.#rows * this.#width
+    const values = this.#values
+    const slotOf = this.#slotOf
+    if (this.#words === 1) {
+      let mask = 0
+      for (let i = 0; i < features.length; i++) {
+        const feature = features[i] as Feature
+        const slot = slotOf.get(feature.name)
+        if (slot === undefined) continue
+        values[base + slot] = this.#encode(slot, feature)
+        mask |= 1 << slot
+      }
+      this.#present[this.#rows] = mask
+    } else {
+      const first = this.#rows * this.#words
+      this.#present.fill(0, first, first + this.#words)
+      for (let i = 0; i < features.length; i++) {
+        const feature = features[i] as Feature
+        const slot = slotOf.get(feature.name)
+        if (slot === undefined) continue
+        values[base + slot] = this.#encode(slot, feature)
+        this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
+      }
+    }
+    this.#commit()
+  }
+
+  /** Encodes one set of metrics; names the profile does not know are ignored. */
+  addMetrics(metrics: readonly Metric[]): void {
+    const base = this.#rows * this.#width
+    const first = this.#rows * this.#words
+    this.#present.fill(0, first, first + this.#words)
+    for (let i = 0; i < metrics.length; i++) {
+      const metric = metrics[i] as Metric
+      const slot = this.#slotOf.get(metric.name)
+      if (slot === undefined) continue
+      this.#values[base + slot] = metric.value
+      this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
+    }
+    this.#commit()
+  }
+
+  #encode(slot: number, feature: Feature): number {
+    const value = feature.value
+    if (feature.kind === 'string') {
+      const code = this.#codes[slot]?.get(value as string)
+      return code ?? (this.#missing[slot] as number)
+    }
+    return typeof value === 'bigint' ? Number(value) : (value as number)
+  }
+
+  #commit(): void {
+    if (++this.#rows === this.#capacity) {
+      this.drain()
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#drainSoon)
+    }
+  }
+
+  drain(): void {
+    const rows = this.#rows
+    if (rows === 0) return
+    this.#rows = 0
+    try {
+      this.#native.pushRows(this.#values, this.#present, rows)
+    } catch (error) {
+      this.#onFailure(error)
+    }
+  }
+}
+
+/** LLM records, already serialized when they were built. */
+export class LlmBuffer implements ItemBuffer {
+  readonly #native: BindingQueue
+  readonly #onFailure: BufferFailure
+  readonly #capacity: number
+  #fields: string[] = []
+  #scheduled = false
+  readonly #drainSoon = (): void => {
+    this.#scheduled = false
+    this.drain()
+  }
+
+  constructor(nativeQueue: BindingQueue, maxPendingItems: number, onFailure: BufferFailure) {
+    this.#native = nativeQueue
+    this.#onFailure = onFailure
+    this.#capacity = Math.max(1, Math.min(LLM_BATCH, maxPendingItems))
+  }
+
+  add(record: LLMRecord): void {
+    this.#fields.push(record.uid, record.createdAt, record.contextJson, record.promptJson)
+    if (this.#fields.length === this.#capacity * 4) {
+      this.drain()
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#drainSoon)
+    }
+  }
+
+  drain(): void {
+    if (this.#fields.length === 0) return
+    const fields = this.#fields
+    this.#fields = []
+    try {
+      this.#native.pushLlm(fields)
+    } catch (error) {
+      this.#onFailure(error)
+    }
+  }
+}

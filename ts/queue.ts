@@ -1,0 +1,95 @@
+/**
+ * `Queue`: the handle of one alias, whose `insert` sits on a service's hot path. It checks the
+ * item's kind, encodes it into the JS-side buffer and returns: no network, no aggregation, no
+ * serialization, and no exception because of the network.
+ */
+import type { BindingQueue } from './native'
+import { Features } from './builders/feature'
+import { Metrics } from './builders/metric'
+import { LLMRecord } from './builders/llm-record'
+import { QueueClosedError } from './errors'
+import { close, drain } from './internal'
+import { LlmBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
+import { statsFromBinding, type QueueStats } from './stats'
+import { describe } from './builders/check'
+
+/** The four kinds of drift profile. */
+export type DriftKind = 'spc' | 'psi' | 'custom' | 'llm'
+
+/** What each kind of queue accepts. */
+export type QueueItem = Features | Metrics | LLMRecord
+
+const ACCEPTS = { spc: 'Features', psi: 'Features', custom: 'Metrics', llm: 'LLMRecord' } as const
+
+/** The queue of one alias, from `ScouterQueue.get(alias)`. */
+export class Queue {
+  /** The alias given to `fromPath`. */
+  readonly alias: string
+  /** `"{space}/{name}/v{version}/{spc|psi|custom|llm}"`. */
+  readonly identifier: string
+  /** The profile's drift kind. */
+  readonly kind: DriftKind
+  readonly #native: BindingQueue
+  readonly #buffer: ItemBuffer
+  readonly #rows: RowBuffer | undefined
+  readonly #llm: LlmBuffer | undefined
+  #closed = false
+
+  /** @internal Created by `ScouterQueue.fromPath`. */
+  constructor(alias: string, nativeQueue: BindingQueue, maxPendingItems: number, onFailure: BufferFailure) {
+    this.alias = alias
+    this.identifier = nativeQueue.identifier
+    this.kind = nativeQueue.kind as DriftKind
+    this.#native = nativeQueue
+    if (this.kind === 'llm') {
+      this.#llm = new LlmBuffer(nativeQueue, maxPendingItems, onFailure)
+      this.#buffer = this.#llm
+    } else {
+      this.#rows = new RowBuffer(nativeQueue, nativeQueue.slots(), maxPendingItems, onFailure)
+      this.#buffer = this.#rows
+    }
+  }
+
+  /**
+   * Queues one item for aggregation and publishing. Synchronous and cheap; it never waits on
+   * or throws because of the network. SPC and PSI queues take `Features`, Custom queues
+   * `Metrics`, LLM queues `LLMRecord`.
+   * @throws {TypeError} when the item is of the wrong kind for this queue.
+   * @throws {QueueClosedError} after `shutdown()`.
+   */
+  insert(item: QueueItem): void {
+    if (this.#closed) throw new QueueClosedError(this.alias)
+    switch (this.kind) {
+      case 'spc':
+      case 'psi':
+        if (item instanceof Features) return this.#rows!.addFeatures(item.features)
+        break
+      case 'custom':
+        if (item instanceof Metrics) return this.#rows!.addMetrics(item.metrics)
+        break
+      case 'llm':
+        if (item instanceof LLMRecord) return this.#llm!.add(item)
+        break
+    }
+    throw new TypeError(
+      `${this.kind.toUpperCase()} queue '${this.alias}' takes ${ACCEPTS[this.kind]}, got ${describe(item)}`,
+    )
+  }
+
+  /** This queue's delivery accounting, including what was inserted a moment ago. */
+  stats(): QueueStats {
+    this.#buffer.drain()
+    return statsFromBinding(this.#native.stats())
+  }
+
+  /** @internal */
+  [drain](): void {
+    this.#buffer.drain()
+  }
+
+  /** @internal */
+  [close](): void {
+    this.#buffer.drain()
+    this.#closed = true
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * `ScouterQueue`: the entry point. One `fromPath` loads drift profiles, connects one transport
+ * and starts one background queue per alias in the native core. `flush` and `shutdown` resolve
+ * once everything inserted before them has been confirmed by the transport (or counted as
+ * failed), and resolve with the accounting.
+ */
+import { fileURLToPath } from 'node:url'
+
+import native = require('./native')
+import { describe, isPlainObject } from './builders/check'
+import { FileConfig, toBinding, type TransportConfig } from './config/transports'
+import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
+import { close, drain } from './internal'
+import { Queue } from './queue'
+import type { QueueStats } from './stats'
+
+/** Options of {@link ScouterQueue.fromPath}. */
+export interface ScouterQueueOptions {
+  /**
+   * PSI and Custom queues publish what is buffered once this long has passed since their last
+   * publish. @default 30000
+   */
+  flushIntervalMs?: number
+  /**
+   * The bound, per queue, on items accepted but not yet published. Past it, `insert` drops
+   * items (counted in `stats().dropped`) instead of growing memory. @default 100000
+   */
+  maxPendingItems?: number
+  /**
+   * Called on the main thread for every background failure (a publish that failed after all
+   * retries, a lost connection). Errors are never thrown into `insert`. Without it, the first
+   * failure of each kind per queue is emitted as a process warning.
+   */
+  onError?: (error: ScouterQueueError, alias: string) => void
+}
+
+/** Per alias, what `stats()`, `flush()` and `shutdown()` report. */
+export type ScouterQueueStats = Record<string, QueueStats>
+
+const DEFAULT_MAX_PENDING = 100_000
+
+/**
+ * The queues of a set of drift profiles, publishing to one transport.
+ *
+ * @example
+ * const queues = await ScouterQueue.fromPath({ psi: './psi_profile.json' }, new FileConfig())
+ * queues.get('psi').insert(Features.fromObject({ feature_0: 1.5, color: 'red' }))
+ * await queues.shutdown()
+ */
+export class ScouterQueue {
+  readonly #native: native.BindingScouterQueue
+  readonly #queues: ReadonlyMap<string, Queue>
+  readonly #transport: TransportConfig
+  #shutdown: Promise<ScouterQueueStats> | undefined
+
+  private constructor(nativeQueues: native.BindingScouterQueue, transport: TransportConfig, maxPending: number, report: (error: unknown, alias: string) => void) {
+    this.#native = nativeQueues
+    this.#transport = transport
+    const queues = new Map<string, Queue>()
+    for (const alias of nativeQueues.aliases()) {
+      const nativeQueue = nativeQueues.queue(alias)!
+      queues.set(alias, new Queue(alias, nativeQueue, maxPending, (error) => report(error, alias)))
+    }
+    this.#queues = queues
+  }
+
+  /**
+   * Loads each drift profile (alias -> file written by scouter-ml's `save_to_json`), connects
+   * the transport and starts one queue per alias.
+   * @param paths alias -> profile file path (or `file:` URL).
+   * @param transport where records go. @default new FileConfig()
+   * @throws {TypeError} for arguments of the wrong type.
+   * @throws {ProfileError} (rejects) when a profile is missing, unreadable, not JSON, or lacks a
+   * field the queue needs; the error names the file and the field.
+   * @throws {ConfigError} (rejects) for an unusable option or a transport that cannot be set up.
+   */
+  static async fromPath(
+    paths: Readonly<Record<string, string | URL>>,
+    transport: TransportConfig = new FileConfig(),
+    options: ScouterQueueOptions = {},
+  ): Promise<ScouterQueue> {
+    const sources = profileSources(paths)
+    if (transport === null || typeof transport !== 'object' || !(toBinding in transport)) {
+      throw new TypeError(`ScouterQueue.fromPath: transport must be a transport config such as new FileConfig(), got ${describe(transport)}`)
+    }
+    if (!isPlainObject(options as unknown)) {
+      throw new TypeError(`ScouterQueue.fromPath: options must be a plain object, got ${describe(options)}`)
+    }
+    const { onError } = options
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
+    }
+    for (const key of ['flushIntervalMs', 'maxPendingItems'] as const) {
+      const value = options[key]
+      if (value !== undefined && typeof value !== 'number') {
+        throw new TypeError(`ScouterQueue.fromPath: ${key} must be a number, got ${describe(value)}`)
+      }
+    }
+
+    const report = reporter(onError)
+    const parts = transport[toBinding]()
+    const opened = await native.openQueues(
+      sources,
+      parts.config,
+      parts.mock ?? null,
+      { flushIntervalMs: options.flushIntervalMs, maxPendingItems: options.maxPendingItems },
+      (event) => report(errorFromBinding(event), event.alias),
+    )
+    if (!(opened instanceof native.BindingScouterQueue)) {
+      throw errorFromBinding(opened)
+    }
+    for (const warning of opened.warnings()) {
+      process.emitWarning(warning, { code: 'SCOUTER_PROFILE_WARNING' })
+    }
+    return new ScouterQueue(opened, transport, options.maxPendingItems ?? DEFAULT_MAX_PENDING, report)
+  }
+
+  /**
+   * The queue of `alias`.
+   * @throws {UnknownAliasError} listing the known aliases.
+   */
+  get(alias: string): Queue {
+    const queue = this.#queues.get(alias)
+    if (queue === undefined) throw new UnknownAliasError(String(alias), this.aliases)
+    return queue
+  }
+
+  /** The aliases, sorted. */
+  get aliases(): string[] {
+    return [...this.#queues.keys()]
+  }
+
+  /** The transport config in use, with its options resolved. */
+  get transportConfig(): TransportConfig {
+    return this.#transport
+  }
+
+  /** Every queue's delivery accounting, by alias. */
+  stats(): ScouterQueueStats {
+    const stats: ScouterQueueStats = {}
+    for (const [alias, queue] of this.#queues) stats[alias] = queue.stats()
+    return stats
+  }
+
+  /**
+   * Publishes what every queue has buffered and resolves once every record made from items
+   * inserted before the call has been confirmed by the transport, or has failed after all
+   * retries. With `timeoutMs`, what is still unconfirmed then counts as failed.
+   * @returns the accounting after the flush.
+   */
+  async flush(timeoutMs?: number): Promise<ScouterQueueStats> {
+    checkTimeout(timeoutMs)
+    for (const queue of this.#queues.values()) queue[drain]()
+    const error = await this.#native.flush(timeoutMs)
+    if (error) throw errorFromBinding(error)
+    return this.stats()
+  }
+
+  /**
+   * Flushes, then stops every background task and closes the transport. Idempotent: later calls
+   * return the same promise. `insert` afterwards throws `QueueClosedError`.
+   * @returns the final accounting, with `pending` 0.
+   */
+  shutdown(timeoutMs?: number): Promise<ScouterQueueStats> {
+    if (this.#shutdown === undefined) {
+      checkTimeout(timeoutMs)
+      this.#shutdown = this.#close(timeoutMs)
+    }
+    return this.#shutdown
+  }
+
+  async #close(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
+    for (const queue of this.#queues.values()) queue[close]()
+    const error = await this.#native.shutdown(timeoutMs)
+    if (error) throw errorFromBinding(error)
+    return this.stats()
+  }
+}
+
+function profileSources(paths: unknown): native.BindingProfileSource[] {
+  if (!isPlainObject(paths)) {
+    throw new TypeError(`ScouterQueue.fromPath: paths must be an object of alias -> profile path, got ${describe(paths)}`)
+  }
+  const sources: native.BindingProfileSource[] = []
+  for (const alias of Object.keys(paths)) {
+    const path = paths[alias]
+    if (path instanceof URL) {
+      sources.push({ alias, path: fileURLToPath(path) })
+    } else if (typeof path === 'string' && path.length > 0) {
+      sources.push({ alias, path })
+    } else {
+      throw new TypeError(`ScouterQueue.fromPath: the path of alias '${alias}' must be a non-empty string or URL, got ${describe(path)}`)
+    }
+  }
+  if (sources.length === 0) {
+    throw new TypeError('ScouterQueue.fromPath: paths must name at least one drift profile')
+  }
+  return sources
+}
+
+function checkTimeout(timeoutMs: unknown): void {
+  if (timeoutMs === undefined) return
+  if (typeof timeoutMs !== 'number') throw new TypeError(`timeoutMs must be a number, got ${describe(timeoutMs)}`)
+  if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`)
+}
+
+/** Routes background errors to `onError`, or warns once per alias and code. */
+function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, alias: string) => void {
+  const warned = new Set<string>()
+  return (error, alias) => {
+    const typed = error instanceof Error ? error : new Error(String(error))
+    if (onError) {
+      try {
+        onError(typed as ScouterQueueError, alias)
+      } catch (thrown) {
+        process.emitWarning(`scouter-queue: onError threw: ${String(thrown)}`, { code: 'SCOUTER_ON_ERROR_THREW' })
+      }
+      return
+    }
+    const code = (typed as { code?: string }).code ?? 'ERROR'
+    const key = `${alias}\0${code}`
+    if (warned.has(key)) return
+    warned.add(key)
+    process.emitWarning(`scouter-queue '${alias}': ${typed.message} (further ${code} errors of this queue are counted in stats() only; pass onError to see each)`, {
+      code,
+    })
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Delivery accounting, per alias (contract section 1). At every moment
+ * `inserted = sampledOut + dropped + pending + published + failed`; after `shutdown()`
+ * resolves, `pending` is 0. Nothing disappears without being counted.
+ */
+import type { BindingQueueStats } from './native'
+
+/** One queue's counters, in items (a row, a set of metrics, an LLM record) unless said otherwise. */
+export interface QueueStats {
+  /** Items handed to `insert`. */
+  inserted: number
+  /** LLM records left out by sampling (`1 / sample_rate` are kept). */
+  sampledOut: number
+  /** Items refused because `maxPendingItems` were already pending. */
+  dropped: number
+  /** Items accepted but not yet settled: buffered, aggregating, or being published. */
+  pending: number
+  /** Items whose batch was aggregated and whose records, if any, the transport confirmed. */
+  published: number
+  /** Items whose records could not be delivered after all retries (or before a flush timeout). */
+  failed: number
+  /** Values that could not be used (NaN, a non-finite value, a category with no code or bin). */
+  droppedValues: number
+  /** Records confirmed by the transport. */
+  records: number
+  /** Documents confirmed by the transport. */
+  documents: number
+  /** Documents that failed after all retries. */
+  publishFailures: number
+  /** When a document was last confirmed. */
+  lastPublishAt: Date | null
+  /** The last background error, if any. */
+  lastError: string | null
+}
+
+/** @internal */
+export function statsFromBinding(stats: BindingQueueStats): QueueStats {
+  return {
+    inserted: stats.inserted,
+    sampledOut: stats.sampledOut,
+    dropped: stats.dropped,
+    pending: stats.pending,
+    published: stats.published,
+    failed: stats.failed,
+    droppedValues: stats.droppedValues,
+    records: stats.records,
+    documents: stats.documents,
+    publishFailures: stats.publishFailures,
+    lastPublishAt: stats.lastPublishAt === undefined ? null : new Date(stats.lastPublishAt),
+    lastError: stats.lastError ?? null,
+  }
+}
