@@ -34,8 +34,10 @@ export declare class BindingQueue {
   /** The row layout to encode into; slot `i` of a row is `slots()[i].name`. */
   slots(): Array<BindingSlot>
   /**
-   * Hands `rows` rows to the queue: `values` holds `rows * width` numbers, `present` a bitmask
-   * of `ceil(width / 32)` words per row. Returns how many rows were accepted.
+   * Hands the first `rows` rows of the arrays to the queue: row `r` holds its values at
+   * `values[r * width ..]` and its presence bits at `present[r * ceil(width / 32) ..]`. The
+   * arrays are the caller's reusable buffers, so they may be longer. Returns how many rows were
+   * accepted.
    */
   pushRows(values: Float64Array, present: Uint32Array, rows: number): number
   /**

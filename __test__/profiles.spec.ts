@@ -1,6 +1,6 @@
 import test from 'ava'
 
-import { MockConfig, ProfileError, ScouterQueue } from '../ts/index'
+import { ConfigError, MockConfig, ProfileError, ScouterQueue } from '../ts/index'
 import { editedProfile, profiles, rawProfile } from './helpers/fixtures'
 
 test('the four fixture profiles load with their identifiers', async (t) => {
@@ -86,7 +86,9 @@ test('fromPath checks its arguments with TypeError', async (t) => {
 })
 
 test('unusable options reject with ConfigError naming the option', async (t) => {
-  const error = await t.throwsAsync(ScouterQueue.fromPath(profiles, new MockConfig(), { maxPendingItems: 0 }))
+  const error = await t.throwsAsync(ScouterQueue.fromPath(profiles, new MockConfig(), { maxPendingItems: 0 }), {
+    instanceOf: ConfigError,
+  })
   t.is(error.code, 'SCOUTER_CONFIG_INVALID')
   t.regex(error.message, /maxPendingItems/)
   const interval = await t.throwsAsync(ScouterQueue.fromPath(profiles, new MockConfig(), { flushIntervalMs: -5 }))
