@@ -42,7 +42,7 @@ test('wire: field order and names match the server structs exactly', async (t) =
   const llm = new LLMRecord({ context: { input: 'hi' }, prompt: 'p' })
   queues.get('llm').insert(llm)
   await queues.shutdown()
-  const raw = mock.rawDocuments().sort()
+  const raw = mock.rawDocuments().sort()  // two queues: order between them is not defined
   t.regex(
     raw[0]!,
     /^\{"records":\[\{"Custom":\{"created_at":"[^"]+","space":"scouter","name":"custom_model","version":"0\.1\.0","metric":"mae","value":1\.25\}\}\]\}$/,

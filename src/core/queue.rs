@@ -28,7 +28,7 @@ use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::item::{ItemBatch, QueueItem};
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
 use crate::core::record::Document;
-use crate::core::retry::{publish_with_retry, RetryPolicy};
+use crate::core::retry::{confirm_with_retry, RetryPolicy};
 use crate::core::stats::{QueueStats, StatsSnapshot};
 use crate::core::transport::Transport;
 
@@ -415,8 +415,11 @@ impl<A: Aggregator> EventLoop<A> {
     let transport = Arc::clone(&self.cx.transport);
     let policy = self.cx.policy;
     let records = document.record_count as u64;
+    let document = Arc::new(document);
+    // Handed over here, in order; only the confirmation is awaited concurrently.
+    let first = transport.publish(Arc::clone(&document));
     let handle = self.in_flight.spawn(async move {
-      let result = publish_with_retry(transport.as_ref(), &document, &policy).await;
+      let result = confirm_with_retry(transport.as_ref(), &document, first, &policy).await;
       Publish { items, records, result }
     });
     self.in_flight_items.insert(handle.id(), items);

@@ -2,11 +2,12 @@
 //! exponential backoff and jitter between them, or as long as the server asked (`Retry-After`).
 //! The original retries Kafka and RabbitMQ immediately, which hammers a broker that is down.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::error::TransportError;
 use crate::core::record::Document;
-use crate::core::transport::Transport;
+use crate::core::transport::{Confirmation, Transport};
 
 /// How a queue retries publishes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,19 +46,23 @@ impl RetryPolicy {
   }
 }
 
-/// Publishes `document`, retrying retryable failures as `policy` says.
-pub async fn publish_with_retry(
+/// Waits for `first` (the confirmation of the attempt already handed over) and hands
+/// `document` over again for each retryable failure, as `policy` says.
+pub async fn confirm_with_retry(
   transport: &dyn Transport,
-  document: &Document,
+  document: &Arc<Document>,
+  first: Confirmation,
   policy: &RetryPolicy,
 ) -> Result<(), TransportError> {
+  let mut attempt = first;
   let mut retry = 0;
   loop {
-    match transport.publish(document).await {
+    match attempt.await {
       Ok(()) => return Ok(()),
       Err(err) if err.retryable && retry < policy.max_retries => {
         retry += 1;
         tokio::time::sleep(policy.delay(retry, err.retry_after)).await;
+        attempt = transport.publish(Arc::clone(document));
       }
       Err(mut err) => {
         if retry > 0 {
@@ -74,14 +79,19 @@ mod tests {
   use super::*;
   use crate::core::profile::DriftKind;
   use crate::core::transport::{MockStore, MockTransport};
-  use std::sync::Arc;
 
-  fn doc() -> Document {
-    Document {
+  fn doc() -> Arc<Document> {
+    Arc::new(Document {
       kind: DriftKind::Custom,
       record_count: 1,
       json: b"{}".to_vec(),
-    }
+    })
+  }
+
+  async fn publish_with_retry(transport: &MockTransport, policy: &RetryPolicy) -> Result<(), TransportError> {
+    let document = doc();
+    let first = transport.publish(Arc::clone(&document));
+    confirm_with_retry(transport, &document, first, policy).await
   }
 
   #[test]
@@ -103,12 +113,12 @@ mod tests {
     let store = Arc::new(MockStore::new(3));
     let transport = MockTransport::new(Arc::clone(&store));
     store.fail_next(3, true);
-    publish_with_retry(&transport, &doc(), &RetryPolicy::new(3)).await.unwrap();
+    publish_with_retry(&transport, &RetryPolicy::new(3)).await.unwrap();
     assert_eq!(store.attempts(), 4);
     assert_eq!(store.documents().len(), 1);
 
     store.fail_next(4, true);
-    let err = publish_with_retry(&transport, &doc(), &RetryPolicy::new(3)).await.unwrap_err();
+    let err = publish_with_retry(&transport, &RetryPolicy::new(3)).await.unwrap_err();
     assert!(err.message.contains("after 3 retries"), "{}", err.message);
     assert_eq!(store.attempts(), 8);
   }
@@ -118,7 +128,7 @@ mod tests {
     let store = Arc::new(MockStore::new(3));
     let transport = MockTransport::new(Arc::clone(&store));
     store.fail_next(1, false);
-    let err = publish_with_retry(&transport, &doc(), &RetryPolicy::new(3)).await.unwrap_err();
+    let err = publish_with_retry(&transport, &RetryPolicy::new(3)).await.unwrap_err();
     assert!(!err.retryable);
     assert_eq!(store.attempts(), 1);
   }

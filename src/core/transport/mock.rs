@@ -2,12 +2,13 @@
 //! read exactly what would have gone on the wire. It can be told to be slow or to fail, which is
 //! how the queue's retry, time-out and accounting paths are tested without a network.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::Transport;
+use super::{Confirmation, Transport};
 use crate::core::error::TransportError;
 use crate::core::record::Document;
 
@@ -19,7 +20,8 @@ pub struct MockStore {
 
 #[derive(Debug, Default)]
 struct MockState {
-  documents: Vec<String>,
+  /// Confirmed documents by the order they were handed over.
+  documents: BTreeMap<u64, String>,
   attempts: u64,
   fail_next: u64,
   fail_retryable: bool,
@@ -42,9 +44,9 @@ impl MockStore {
     f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
   }
 
-  /// Every document confirmed so far, in order, as JSON text.
+  /// Every document confirmed so far, as JSON text, in the order they were handed over.
   pub fn documents(&self) -> Vec<String> {
-    self.with(|s| s.documents.clone())
+    self.with(|s| s.documents.values().cloned().collect())
   }
 
   /// Forgets the documents and the attempt count.
@@ -95,26 +97,30 @@ impl Transport for MockTransport {
     "mock"
   }
 
-  async fn publish(&self, document: &Document) -> Result<(), TransportError> {
-    let (latency, failure) = self.store.with(|s| {
+  fn publish(&self, document: Arc<Document>) -> Confirmation {
+    // Decided when handed over, so that order and failures are deterministic.
+    let (sequence, latency, failure) = self.store.with(|s| {
       s.attempts += 1;
       let failure = (s.fail_next > 0).then(|| {
         s.fail_next -= 1;
         s.fail_retryable
       });
-      (s.latency, failure)
+      (s.attempts, s.latency, failure)
     });
-    if !latency.is_zero() {
-      tokio::time::sleep(latency).await;
-    }
-    match failure {
-      Some(true) => Err(TransportError::retryable("mock", "injected retryable failure")),
-      Some(false) => Err(TransportError::permanent("mock", "injected permanent failure")),
-      None => {
-        let json = document.as_str().to_string();
-        self.store.with(|s| s.documents.push(json));
-        Ok(())
+    let store = Arc::clone(&self.store);
+    Box::pin(async move {
+      if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
       }
-    }
+      match failure {
+        Some(true) => Err(TransportError::retryable("mock", "injected retryable failure")),
+        Some(false) => Err(TransportError::permanent("mock", "injected permanent failure")),
+        None => {
+          let json = document.as_str().to_string();
+          store.with(|s| s.documents.insert(sequence, json));
+          Ok(())
+        }
+      }
+    })
   }
 }

@@ -1,7 +1,9 @@
-//! Where documents go. Every transport implements one trait: `publish` resolves when the
-//! destination confirmed the document (a written line, a delivery report, a broker ack, a 2xx),
-//! so queues never guess with sleeps. Retries, backoff and accounting live in the queue, not here:
-//! a transport only says whether a failure is worth retrying.
+//! Where documents go. Every transport implements one trait. `publish` hands a document over
+//! *before it returns* (so the documents of one queue leave in the order they were made, even
+//! with several in flight) and gives back a future that resolves when the destination confirmed
+//! it (a written line, a delivery report, a broker ack, a 2xx), so queues never guess with
+//! sleeps. Retries, backoff and accounting live in the queue, not here: a transport only says
+//! whether a failure is worth retrying.
 
 mod file;
 mod mock;
@@ -9,6 +11,8 @@ mod mock;
 pub use file::{FileConfig, FileTransport};
 pub use mock::{MockStore, MockTransport};
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -22,8 +26,8 @@ pub trait Transport: Send + Sync + 'static {
   /// Short name for errors and logs (`"kafka"`, `"file"`).
   fn name(&self) -> &'static str;
 
-  /// Delivers one document; resolves once the destination confirmed it.
-  async fn publish(&self, document: &Document) -> Result<(), TransportError>;
+  /// Hands `document` over now and returns the wait for its confirmation.
+  fn publish(&self, document: Arc<Document>) -> Confirmation;
 
   /// Makes everything published so far durable (the File transport syncs to disk).
   async fn flush(&self) -> Result<(), TransportError> {
@@ -35,6 +39,9 @@ pub trait Transport: Send + Sync + 'static {
     Ok(())
   }
 }
+
+/// The wait for one document's confirmation.
+pub type Confirmation = Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'static>>;
 
 /// Which transport to use, with its options already resolved (option, then env var, then
 /// default: that resolution happens once, in the TypeScript config layer).
