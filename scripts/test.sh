@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: set up, then the Rust core's unit tests and the
+# JavaScript suites. Ends with one summary line "tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+log=$(mktemp -d)
+status=0
+
+echo "test: cargo test (Rust core)"
+cargo test --lib 2>&1 | tee "$log/cargo.txt" || status=1
+
+echo "test: typecheck (facade, tests, examples)"
+npx tsc -p tsconfig.json || status=1
+
+echo "test: ava (JavaScript API)"
+npx ava --tap 2>&1 | tee "$log/ava.txt" || status=1
+
+sum() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+passed=$(( $(sum '[0-9]+ passed;' "$log/cargo.txt") + $(sum '^# pass +[0-9]+' "$log/ava.txt") ))
+failed=$(( $(sum '[0-9]+ failed;' "$log/cargo.txt") + $(sum '^# fail +[0-9]+' "$log/ava.txt") ))
+[[ $failed -eq 0 ]] || status=1
+[[ $passed -gt 0 ]] || status=1
+echo "tests: $passed passed, $failed failed"
+exit $status
