@@ -101,3 +101,20 @@ test('PSI timer publishes after flushIntervalMs without a flush', async (t) => {
   t.is(psiCounts(mock.documents())['feature_0:3'], 1)
   await queues.shutdown()
 })
+
+test('PSI: rows with different feature orders and names are each encoded by name', async (t) => {
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ psi: profiles.psi }, mock)
+  const psi = queues.get('psi')
+  psi.insert(Features.fromObject({ feature_0: 1.5, color: 'red' }))
+  psi.insert(Features.fromObject({ color: 'blue', feature_0: 2.5 }))
+  psi.insert(Features.fromObject({ other: 'x', color: 'green' }))
+  psi.insert(Features.fromObject({ color: 'red', other: 9.5, feature_0: 9.5 }))
+  psi.insert(new Features([Feature.float('feature_0', 1.5), Feature.float('feature_0', 3.5)]))
+  await queues.shutdown()
+  t.deepEqual(psiCounts(mock.documents()), {
+    // The last value of a name given twice wins (3.5, not 1.5).
+    ...allBins('feature_0', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { 2: 1, 3: 1, 4: 1, 10: 1 }),
+    ...allBins('color', [0, 1, 2], { 0: 2, 1: 1, 2: 1 }),
+  })
+})

@@ -40,6 +40,12 @@ export class RowBuffer implements ItemBuffer {
   readonly #codes: (Map<string, number> | undefined)[]
   /** Per column, the code of `"missing"`, or NaN (which aggregation drops and counts). */
   readonly #missing: Float64Array
+  /**
+   * The column of the name last seen at each position of a row. Rows from one call site have the
+   * same layout, so a string identity check usually replaces the `Map` lookup.
+   */
+  readonly #seenNames: (string | undefined)[] = []
+  readonly #seenSlots: number[] = []
   #rows = 0
   #scheduled = false
   readonly #drainSoon = (): void => {
@@ -64,13 +70,12 @@ export class RowBuffer implements ItemBuffer {
   addFeatures(features: readonly Feature[]): void {
     const base = this.#rows * this.#width
     const values = this.#values
-    const slotOf = this.#slotOf
     if (this.#words === 1) {
       let mask = 0
       for (let i = 0; i < features.length; i++) {
         const feature = features[i] as Feature
-        const slot = slotOf.get(feature.name)
-        if (slot === undefined) continue
+        const slot = this.#slotAt(i, feature.name)
+        if (slot < 0) continue
         values[base + slot] = this.#encode(slot, feature)
         mask |= 1 << slot
       }
@@ -80,13 +85,22 @@ export class RowBuffer implements ItemBuffer {
       this.#present.fill(0, first, first + this.#words)
       for (let i = 0; i < features.length; i++) {
         const feature = features[i] as Feature
-        const slot = slotOf.get(feature.name)
-        if (slot === undefined) continue
+        const slot = this.#slotAt(i, feature.name)
+        if (slot < 0) continue
         values[base + slot] = this.#encode(slot, feature)
         this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
       }
     }
     this.#commit()
+  }
+
+  /** The column of `name`, found at position `position` of a row; -1 when not monitored. */
+  #slotAt(position: number, name: string): number {
+    if (this.#seenNames[position] === name) return this.#seenSlots[position] as number
+    const slot = this.#slotOf.get(name) ?? -1
+    this.#seenNames[position] = name
+    this.#seenSlots[position] = slot
+    return slot
   }
 
   /** Encodes one set of metrics; names the profile does not know are ignored. */
@@ -96,8 +110,8 @@ export class RowBuffer implements ItemBuffer {
     this.#present.fill(0, first, first + this.#words)
     for (let i = 0; i < metrics.length; i++) {
       const metric = metrics[i] as Metric
-      const slot = this.#slotOf.get(metric.name)
-      if (slot === undefined) continue
+      const slot = this.#slotAt(i, metric.name)
+      if (slot < 0) continue
       this.#values[base + slot] = metric.value
       this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
     }
