@@ -11,7 +11,9 @@ command -v node >/dev/null || { echo "setup: node not found; install Node.js >= 
 stamp=node_modules/.scouter-lock-stamp
 if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: npm 11 leaves optional platform packages of
+  # @napi-rs/cli's dependencies out of the lock file, which `npm ci` then refuses.
+  npm install --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 
