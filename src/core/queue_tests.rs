@@ -264,3 +264,60 @@ async fn open_rejects_a_bad_profile_naming_it() {
   .unwrap();
   assert!(matches!(err, QueueError::Profile { ref path, .. } if path.ends_with("nope.json")), "{err}");
 }
+
+/// An aggregator that panics, standing in for a bug.
+struct Exploding;
+
+impl Aggregator for Exploding {
+  type Item = crate::core::item::RowRef;
+
+  fn kind(&self) -> DriftKind {
+    DriftKind::Spc
+  }
+
+  fn aggregate(&mut self, _items: Vec<Self::Item>, _now: chrono::DateTime<chrono::Utc>) -> crate::core::aggregate::Aggregation {
+    panic!("boom in an aggregator")
+  }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
+  let store = Arc::new(MockStore::new(0));
+  let stats = Arc::new(QueueStats::new(100));
+  let reports: Reports = Arc::default();
+  let sink_reports = Arc::clone(&reports);
+  let cx = LoopContext {
+    alias: "x".into(),
+    stats: Arc::clone(&stats),
+    transport: Arc::new(crate::core::transport::MockTransport::new(Arc::clone(&store))),
+    policy: RetryPolicy::new(0),
+    sink: Arc::new(move |alias, err| sink_reports.lock().unwrap().push((alias.to_string(), err.to_string()))),
+    max_in_flight: 4,
+    last_publish: Arc::new(Mutex::new(Instant::now())),
+    flush_interval: Duration::from_secs(30),
+  };
+  let (tx, rx) = mpsc::channel(16);
+  let token = CancellationToken::new();
+  let task = spawn_event_loop(Exploding, 10, cx, rx, token.clone());
+
+  let flush = || async {
+    let (done, finished) = oneshot::channel();
+    tx.send(Event::Flush { deadline: None, done }).await.unwrap();
+    finished.await.unwrap();
+  };
+  for _ in 0..2 {
+    stats.admit(2);
+    tx.send(Event::Items(ItemBatch::Rows(RowBatch::from_rows(1, &[vec![Some(1.0)], vec![Some(2.0)]])))).await.unwrap();
+    flush().await;
+  }
+  // The loop survived the first panic and handled the second batch the same way.
+  let s = stats.snapshot();
+  assert_eq!((s.inserted, s.failed, s.pending), (4, 4, 0));
+  assert!(s.balanced());
+  let reports = reports.lock().unwrap().clone();
+  assert_eq!(reports.len(), 2);
+  assert!(reports[0].1.contains("boom in an aggregator"), "{}", reports[0].1);
+  assert!(store.documents().is_empty());
+  token.cancel();
+  task.await.unwrap();
+}

@@ -1,0 +1,597 @@
+/**
+ * An in-process stand-in for the Scouter server's HTTP API (contract sections 4 and 5), so that
+ * the HTTP transport can be tested end to end on a real socket without a real server.
+ *
+ * It is deliberately strict: it logs users in, checks bearer tokens and their expiry, and
+ * validates every published document against the wire format (section 4) as exactly as the
+ * real server's typed deserialisation would, including what `JSON.parse` cannot see (an
+ * integer written as `3.0`, a duplicate key). Tests can also script failures (429/5xx with
+ * `Retry-After`), expire or rotate tokens, and restrict the spaces a user may write to.
+ * `__test__/scouter-server.spec.ts` proves that this server is itself faithful.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+import type { ServerRecords } from '../../ts/records'
+
+export interface ScouterTestServerOptions {
+  /** Accepted login user name; default `admin`. */
+  username?: string
+  /** Accepted login password; default `admin`. */
+  password?: string
+  /** How long a token issued by a login stays valid, in ms; default 60000. */
+  tokenTtlMs?: number
+}
+
+/** One HTTP exchange, as the server saw and answered it. */
+export interface RecordedRequest {
+  method: string
+  /** The request target as sent, query string included. */
+  path: string
+  /** Request headers, names lower-cased; repeated headers joined with `, `. */
+  headers: Record<string, string>
+  body: string
+  status: number
+  response: string
+  /** Response headers, names lower-cased. */
+  responseHeaders: Record<string, string>
+}
+
+/** A scripted answer for one upcoming `POST /scouter/drift` (see `failNext`). */
+export interface ScriptedResponse {
+  status: number
+  /** Sent as `Retry-After: <seconds>` when set. */
+  retryAfterSeconds?: number
+  /** The response body; default `{"status":"error","message":"scripted failure <status>"}`. */
+  body?: string
+}
+
+/** Bodies above this are refused with 413 rather than buffered without bound. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024
+
+/** serde_json's default recursion limit: deeper documents are refused, never a stack overflow. */
+const MAX_DEPTH = 128
+
+const LOGIN_PATH = '/scouter/auth/login'
+const DRIFT_PATH = '/scouter/drift'
+
+export class ScouterTestServer {
+  readonly uri: string
+  readonly requests: RecordedRequest[] = []
+
+  private readonly server: Server
+  private readonly username: string
+  private readonly password: string
+  private readonly tokenTtlMs: number
+  /** Valid tokens and when they expire (ms since epoch). Expiry is checked on use: no timers. */
+  private readonly tokens = new Map<string, number>()
+  private readonly accepted: string[] = []
+  private readonly scripted: ScriptedResponse[] = []
+  private successfulLogins = 0
+  private rotateOnNextPost = false
+  private allowedSpaces: Set<string> | null = null
+  private closed: Promise<void> | null = null
+
+  private constructor(server: Server, options: ScouterTestServerOptions) {
+    this.server = server
+    this.username = options.username ?? 'admin'
+    this.password = options.password ?? 'admin'
+    this.tokenTtlMs = options.tokenTtlMs ?? 60_000
+    const { port } = server.address() as AddressInfo
+    this.uri = `http://127.0.0.1:${port}`
+  }
+
+  /** Starts a server on 127.0.0.1 with an OS-assigned port. */
+  static async start(options: ScouterTestServerOptions = {}): Promise<ScouterTestServer> {
+    let instance: ScouterTestServer | undefined
+    const server = createServer((req, res) => instance!.handle(req, res))
+    // Malformed HTTP never reaches the handler; answer it and drop the socket instead of crashing.
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+      else socket.destroy()
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    instance = new ScouterTestServer(server, options)
+    return instance
+  }
+
+  /** Documents accepted by `POST /scouter/drift` (answered 2xx and stored), in order. */
+  documents(): ServerRecords[] {
+    return this.accepted.map((text) => JSON.parse(text) as ServerRecords)
+  }
+
+  /** The exact body text of the accepted documents, in order. */
+  rawDocuments(): string[] {
+    return [...this.accepted]
+  }
+
+  /** Successful logins so far. */
+  logins(): number {
+    return this.successfulLogins
+  }
+
+  /**
+   * Scripts the answers to the next `POST /scouter/drift` requests, consumed in order. They are
+   * applied after the token check (a request without a valid token still gets 401 and does not
+   * consume one) and before validation. A non-2xx scripted answer never stores the document; a
+   * 2xx one stores it if it is valid (else the request gets the validation error), so that a
+   * client's handling of e.g. 202 or 204 can be tested.
+   */
+  failNext(...responses: ScriptedResponse[]): void {
+    this.scripted.push(...responses)
+  }
+
+  /** Invalidates every token issued so far: the next POST with one of them gets 401. */
+  expireTokens(): void {
+    this.tokens.clear()
+  }
+
+  /**
+   * The next successful POST answers with `Authorization: Bearer <new token>`, and the token it
+   * was sent with stops being valid once that response is sent.
+   */
+  refreshTokenOnNextPost(): void {
+    this.rotateOnNextPost = true
+  }
+
+  /** Restricts the spaces records may be written to (403 otherwise); `null` allows every space. */
+  allowSpaces(spaces: string[] | null): void {
+    this.allowedSpaces = spaces === null ? null : new Set(spaces)
+  }
+
+  /** A valid token without a login, as an operator would hand out in `SCOUTER_AUTH_TOKEN`. */
+  issueToken(): string {
+    const token = randomBytes(24).toString('base64url')
+    this.tokens.set(token, Date.now() + this.tokenTtlMs)
+    return token
+  }
+
+  /** Stops listening and closes every connection, idle keep-alive ones included. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      // Node >= 18.2: without this, an idle keep-alive socket holds close() open for seconds.
+      this.server.closeAllConnections?.()
+    })
+    return this.closed
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = []
+    let size = 0
+    let tooLarge = false
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) tooLarge = true
+      else chunks.push(chunk)
+    })
+    req.on('error', () => res.destroy())
+    req.on('end', () => {
+      const bytes = Buffer.concat(chunks)
+      let answer: Answer
+      try {
+        answer = tooLarge ? error(413, `body larger than ${MAX_BODY_BYTES} bytes`) : this.route(req, bytes)
+      } catch (err) {
+        // A bug here must show up as a 500 in the test, never as a crashed test process.
+        answer = error(500, `test server error: ${String(err)}`)
+      }
+      this.send(req, res, bytes, answer)
+    })
+  }
+
+  private route(req: IncomingMessage, bytes: Buffer): Answer {
+    const method = req.method ?? ''
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname
+    // A known path with the wrong method gets 405 (as the real, axum-based server answers).
+    if (pathname === LOGIN_PATH) return method === 'GET' ? this.login(req) : notAllowed('GET')
+    if (pathname === DRIFT_PATH) return method === 'POST' ? this.publish(req, bytes) : notAllowed('POST')
+    return error(404, `no route for ${method} ${pathname}`)
+  }
+
+  private login(req: IncomingMessage): Answer {
+    if (req.headers['username'] !== this.username || req.headers['password'] !== this.password) {
+      return error(401, 'invalid username or password')
+    }
+    this.successfulLogins += 1
+    return json(200, { token: this.issueToken() })
+  }
+
+  private publish(req: IncomingMessage, bytes: Buffer): Answer {
+    const token = this.bearer(req)
+    if (token === null) return error(401, 'missing, invalid or expired bearer token')
+
+    const scripted = this.scripted.shift()
+    if (scripted !== undefined && !isSuccess(scripted.status)) return scriptedAnswer(scripted)
+
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (contentType !== 'application/json') {
+      return error(415, `expected Content-Type: application/json, got ${req.headers['content-type'] ?? 'none'}`)
+    }
+
+    // Strict UTF-8: a body that is not text is refused, never silently "repaired".
+    let text: string
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      return error(400, 'body is not valid UTF-8')
+    }
+    // Syntax errors get 400 and shape errors 422, as axum's `Json` extractor answers them.
+    let parsed: Parsed
+    try {
+      parsed = parseJson(text)
+    } catch (err) {
+      return error(400, `body is not JSON: ${(err as Error).message}`)
+    }
+    const problem = validateDocument(parsed)
+    if (problem.error !== undefined) return error(422, problem.error)
+
+    if (this.allowedSpaces !== null && !this.allowedSpaces.has(problem.space)) {
+      return error(403, `user may not write to space ${JSON.stringify(problem.space)}`)
+    }
+
+    this.accepted.push(text)
+    const answer = scripted !== undefined ? scriptedAnswer(scripted) : json(200, { status: 'success', message: 'Drift records published' })
+    if (this.rotateOnNextPost) {
+      this.rotateOnNextPost = false
+      answer.headers['authorization'] = `Bearer ${this.issueToken()}`
+      answer.revoke = token
+    }
+    return answer
+  }
+
+  /** The request's bearer token when it is currently valid, else null. */
+  private bearer(req: IncomingMessage): string | null {
+    const match = /^Bearer +(\S+)\s*$/i.exec(req.headers['authorization'] ?? '')
+    const token = match?.[1]
+    if (token === undefined) return null
+    const expiresAt = this.tokens.get(token)
+    if (expiresAt === undefined) return null
+    if (Date.now() >= expiresAt) {
+      this.tokens.delete(token)
+      return null
+    }
+    return token
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, bytes: Buffer, answer: Answer): void {
+    const headers: Record<string, string> = {
+      'content-length': String(Buffer.byteLength(answer.body)),
+      ...answer.headers,
+    }
+    this.requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: flattenHeaders(req.headers),
+      body: bytes.toString('utf8'),
+      status: answer.status,
+      response: answer.body,
+      responseHeaders: headers,
+    })
+    res.writeHead(answer.status, headers)
+    res.end(answer.body)
+    // The old token dies only once the response carrying its replacement has been sent.
+    if (answer.revoke !== undefined) this.tokens.delete(answer.revoke)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+interface Answer {
+  status: number
+  headers: Record<string, string>
+  body: string
+  /** A token to invalidate after this response is sent. */
+  revoke?: string
+}
+
+function json(status: number, value: unknown): Answer {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) }
+}
+
+function error(status: number, message: string): Answer {
+  return json(status, { status: 'error', message })
+}
+
+function notAllowed(allow: string): Answer {
+  const answer = error(405, `method not allowed; use ${allow}`)
+  answer.headers['allow'] = allow
+  return answer
+}
+
+function scriptedAnswer(scripted: ScriptedResponse): Answer {
+  const answer =
+    scripted.body !== undefined
+      ? { status: scripted.status, headers: { 'content-type': 'application/json' }, body: scripted.body }
+      : error(scripted.status, `scripted failure ${scripted.status}`)
+  if (scripted.retryAfterSeconds !== undefined) answer.headers['retry-after'] = String(scripted.retryAfterSeconds)
+  return answer
+}
+
+const isSuccess = (status: number): boolean => status >= 200 && status < 300
+
+function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return flat
+}
+
+// ---------------------------------------------------------------------------------------------
+// A strict JSON parser that keeps what JSON.parse throws away: the source text of every number
+// (to tell `3` from `3.0`) and duplicate keys (which serde rejects as "duplicate field").
+
+type Json = null | boolean | number | string | Json[] | JsonObject
+interface JsonObject {
+  [key: string]: Json
+}
+
+interface Parsed {
+  value: Json
+  /** Source text of each number, by path such as `records.0.Psi.bin_id`. */
+  numbers: Map<string, string>
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y
+const WHITESPACE = /[ \t\n\r]*/y
+
+function parseJson(text: string): Parsed {
+  const numbers = new Map<string, string>()
+  let pos = 0
+
+  const fail = (what: string): never => {
+    throw new Error(`${what} at offset ${pos}`)
+  }
+  const skipWhitespace = (): void => {
+    WHITESPACE.lastIndex = pos
+    WHITESPACE.exec(text)
+    pos = WHITESPACE.lastIndex
+  }
+  const token = (re: RegExp): string | null => {
+    re.lastIndex = pos
+    const match = re.exec(text)
+    if (match === null) return null
+    pos = re.lastIndex
+    return match[0]
+  }
+  const string = (): string => {
+    const literal = token(STRING) ?? fail('invalid string')
+    return JSON.parse(literal) as string // the regex has already checked the escapes
+  }
+
+  const value = (path: string, depth: number): Json => {
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`)
+    skipWhitespace()
+    const c = text[pos]
+    if (c === '{') {
+      pos += 1
+      // No prototype: a key such as `__proto__` is just a key.
+      const object = Object.create(null) as JsonObject
+      skipWhitespace()
+      if (text[pos] === '}') {
+        pos += 1
+        return object
+      }
+      for (;;) {
+        skipWhitespace()
+        const key = string()
+        if (Object.prototype.hasOwnProperty.call(object, key)) fail(`duplicate key ${JSON.stringify(key)}`)
+        skipWhitespace()
+        if (text[pos] !== ':') fail('expected ":"')
+        pos += 1
+        object[key] = value(path === '' ? key : `${path}.${key}`, depth + 1)
+        skipWhitespace()
+        if (text[pos] === ',') pos += 1
+        else if (text[pos] === '}') {
+          pos += 1
+          return object
+        } else fail('expected "," or "}"')
+      }
+    }
+    if (c === '[') {
+      pos += 1
+      const array: Json[] = []
+      skipWhitespace()
+      if (text[pos] === ']') {
+        pos += 1
+        return array
+      }
+      for (;;) {
+        array.push(value(path === '' ? `${array.length}` : `${path}.${array.length}`, depth + 1))
+        skipWhitespace()
+        if (text[pos] === ',') pos += 1
+        else if (text[pos] === ']') {
+          pos += 1
+          return array
+        } else fail('expected "," or "]"')
+      }
+    }
+    if (c === '"') return string()
+    for (const [word, literal] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (text.startsWith(word, pos)) {
+        pos += word.length
+        return literal
+      }
+    }
+    const number = token(NUMBER)
+    if (number === null) return fail('unexpected character')
+    numbers.set(path, number)
+    return Number(number)
+  }
+
+  const result = value('', 0)
+  skipWhitespace()
+  if (pos !== text.length) fail('trailing characters')
+  return { value: result, numbers }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire-format validation (contract section 4). Each check names the path of what is wrong.
+
+/** Fields of each kind, in wire order; every one is required and no other is allowed. */
+const COMMON = ['created_at', 'space', 'name', 'version'] as const
+const FIELDS = {
+  Spc: [...COMMON, 'feature', 'value'],
+  Psi: [...COMMON, 'feature', 'bin_id', 'bin_count'],
+  Custom: [...COMMON, 'metric', 'value'],
+  LLMDrift: [
+    ...COMMON,
+    'prompt',
+    'context',
+    'status',
+    'id',
+    'uid',
+    'score',
+    'updated_at',
+    'processing_started_at',
+    'processing_ended_at',
+    'processing_duration',
+  ],
+} as const
+type Kind = keyof typeof FIELDS
+const KINDS = Object.keys(FIELDS) as Kind[]
+
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
+/** Hyphenated, version nibble 7, RFC 9562 variant (10xx). */
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
+/** A non-negative JSON integer as written: no sign, fraction or exponent. */
+const UNSIGNED_INTEGER = /^(0|[1-9]\d*)$/
+
+class Invalid extends Error {}
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Checks that `object` has exactly `fields`, naming the first missing or extra one. */
+function exactFields(object: JsonObject, fields: readonly string[], path: string): void {
+  const missing = fields.filter((f) => !(f in object))
+  if (missing.length > 0) throw new Invalid(`${path}: missing field(s) ${missing.join(', ')}`)
+  const extra = Object.keys(object).filter((k) => !fields.includes(k))
+  if (extra.length > 0) throw new Invalid(`${path}: unknown field(s) ${extra.join(', ')}`)
+}
+
+/** The error message, or the space every record of the (valid) document writes to. */
+function validateDocument(parsed: Parsed): { error: string; space?: undefined } | { error?: undefined; space: string } {
+  try {
+    return { space: checkDocument(parsed) }
+  } catch (err) {
+    if (err instanceof Invalid) return { error: err.message }
+    throw err
+  }
+}
+
+function checkDocument({ value: doc, numbers }: Parsed): string {
+  if (!isObject(doc)) throw new Invalid('document: expected an object {"records": [...]}')
+  exactFields(doc, ['records'], 'document')
+  const records = doc['records']
+  if (!Array.isArray(records)) throw new Invalid('records: expected an array')
+  if (records.length === 0) throw new Invalid('records: must not be empty')
+
+  let first: { kind: Kind; key: string } | undefined
+  records.forEach((element, i) => {
+    const at = `records[${i}]`
+    if (!isObject(element)) throw new Invalid(`${at}: expected an object with one key among ${KINDS.join(', ')}`)
+    const keys = Object.keys(element)
+    const kind = keys[0] as Kind
+    if (keys.length !== 1 || !KINDS.includes(kind)) {
+      throw new Invalid(`${at}: expected exactly one key among ${KINDS.join(', ')}, got [${keys.join(', ')}]`)
+    }
+    const key = checkRecord(kind, element[kind], `${at}.${kind}`, (field) => numbers.get(`records.${i}.${field}`))
+    if (first === undefined) first = { kind, key }
+    else if (kind !== first.kind) throw new Invalid(`${at}: a ${kind} record in a document of ${first.kind} records`)
+    else if (key !== first.key) {
+      throw new Invalid(`${at}: records of more than one (space, name, version): ${key} after ${first.key}`)
+    }
+  })
+  return (JSON.parse(first!.key) as string[])[0]!
+}
+
+/**
+ * Checks one record of `kind`; `lexeme(field)` gives a number's source text by its path below
+ * `records.<i>`. Returns the record's (space, name, version) as a JSON key.
+ */
+function checkRecord(kind: Kind, body: Json | undefined, at: string, lexeme: (field: string) => string | undefined): string {
+  let record: JsonObject
+  let numberPath = kind as string
+  if (kind === 'LLMDrift') {
+    if (!isObject(body)) throw new Invalid(`${at}: expected an object {"record": {...}}`)
+    exactFields(body, ['record'], at)
+    const inner = body['record']
+    at = `${at}.record`
+    numberPath = 'LLMDrift.record'
+    if (!isObject(inner)) throw new Invalid(`${at}: expected an object`)
+    record = inner
+  } else {
+    if (!isObject(body)) throw new Invalid(`${at}: expected an object`)
+    record = body
+  }
+  exactFields(record, FIELDS[kind], at)
+
+  const nonEmptyString = (field: string): string => {
+    const v = record[field]
+    if (typeof v !== 'string' || v.length === 0) throw new Invalid(`${at}.${field}: expected a non-empty string, got ${JSON.stringify(v)}`)
+    return v
+  }
+  const finiteNumber = (field: string): void => {
+    // JSON has no NaN or infinity: a client that serialises one writes null, which is refused here.
+    const v = record[field]
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Invalid(`${at}.${field}: expected a finite number, got ${JSON.stringify(v)}`)
+  }
+  const unsignedInteger = (field: string): void => {
+    const v = record[field]
+    const text = lexeme(`${numberPath}.${field}`)
+    // Checked on the source text: `3.0` parses to the integer 3 but a u64 field refuses it.
+    if (typeof v !== 'number' || text === undefined || !UNSIGNED_INTEGER.test(text) || !Number.isSafeInteger(v)) {
+      throw new Invalid(`${at}.${field}: expected a non-negative JSON integer, got ${text ?? JSON.stringify(v)}`)
+    }
+  }
+  const isNull = (field: string): void => {
+    if (record[field] !== null) throw new Invalid(`${at}.${field}: expected null, got ${JSON.stringify(record[field])}`)
+  }
+
+  const createdAt = record['created_at']
+  if (typeof createdAt !== 'string' || !RFC3339_UTC.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
+    throw new Invalid(`${at}.created_at: expected an RFC 3339 UTC timestamp ending in Z, got ${JSON.stringify(createdAt)}`)
+  }
+  const space = nonEmptyString('space')
+  const name = nonEmptyString('name')
+  const version = nonEmptyString('version')
+
+  switch (kind) {
+    case 'Spc':
+      nonEmptyString('feature')
+      finiteNumber('value')
+      break
+    case 'Psi':
+      nonEmptyString('feature')
+      unsignedInteger('bin_id')
+      unsignedInteger('bin_count')
+      break
+    case 'Custom': {
+      const metric = nonEmptyString('metric')
+      if (metric !== metric.toLowerCase()) throw new Invalid(`${at}.metric: must be lower-case, got ${JSON.stringify(metric)}`)
+      finiteNumber('value')
+      break
+    }
+    case 'LLMDrift': {
+      if (!isObject(record['context'])) throw new Invalid(`${at}.context: expected a JSON object, got ${JSON.stringify(record['context'])}`)
+      if (record['status'] !== 'Pending') throw new Invalid(`${at}.status: expected "Pending", got ${JSON.stringify(record['status'])}`)
+      unsignedInteger('id')
+      const uid = record['uid']
+      if (typeof uid !== 'string' || !UUID_V7.test(uid)) throw new Invalid(`${at}.uid: expected a hyphenated UUIDv7, got ${JSON.stringify(uid)}`)
+      for (const field of ['score', 'updated_at', 'processing_started_at', 'processing_ended_at', 'processing_duration']) isNull(field)
+      break
+    }
+  }
+  return JSON.stringify([space, name, version])
+}
