@@ -46,9 +46,10 @@ pub fn open_queues<'env>(
   options: BindingQueueOptions,
   #[napi(ts_arg_type = "((event: BindingErrorEvent) => void) | undefined | null")] on_error: Option<ErrorCallback>,
 ) -> Result<PromiseRaw<'env, Either<BindingScouterQueue, BindingError>>> {
-  let prepared = transport
-    .into_core(mock)
-    .and_then(|config| QueueOptions::try_from(options).map(|options| (config, options)));
+  let prepared = transport.into_core(mock).and_then(|config| {
+    let queue_options = QueueOptions::try_from(&options)?;
+    Ok((config, queue_options, options.connect_timeout()?))
+  });
   let sink: ErrorSink = match on_error {
     Some(callback) => Arc::new(move |alias: &str, error: &QueueError| {
       let event = BindingErrorEvent {
@@ -65,11 +66,11 @@ pub fn open_queues<'env>(
     .map(|source| (source.alias, PathBuf::from(source.path)))
     .collect();
   env.spawn_future(async move {
-    let (config, options) = match prepared {
+    let (config, options, connect_timeout) = match prepared {
       Ok(prepared) => prepared,
       Err(error) => return Ok(Either::B(error.into())),
     };
-    Ok(match ScouterQueues::open(sources, config, options, sink).await {
+    Ok(match ScouterQueues::open(sources, config, options, sink, connect_timeout).await {
       Ok(queues) => Either::A(BindingScouterQueue {
         inner: Arc::new(queues),
       }),

@@ -25,7 +25,7 @@ async fn open(names: &[(&str, &str)], store: &Arc<MockStore>, options: QueueOpti
   let sink_reports = Arc::clone(&reports);
   let sink: ErrorSink = Arc::new(move |alias, err| sink_reports.lock().unwrap().push((alias.to_string(), err.to_string())));
   let sources = names.iter().map(|(alias, file)| (alias.to_string(), fixture(file))).collect();
-  let queues = ScouterQueues::open(sources, TransportConfig::Mock(Arc::clone(store)), options, sink)
+  let queues = ScouterQueues::open(sources, TransportConfig::Mock(Arc::clone(store)), options, sink, None)
     .await
     .unwrap();
   (queues, reports)
@@ -258,6 +258,7 @@ async fn open_rejects_a_bad_profile_naming_it() {
     TransportConfig::Mock(store),
     QueueOptions::default(),
     sink,
+    None,
   )
   .await
   .err()

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -13,7 +14,10 @@ use crate::core::error::{QueueError, Result};
 use crate::core::profile::DriftProfile;
 use crate::core::queue::{ErrorSink, QueueBus, QueueOptions};
 use crate::core::retry::RetryPolicy;
-use crate::core::transport::{Transport, TransportConfig};
+use crate::core::transport::{check_ready, Transport, TransportConfig, TransportEvents};
+
+/// The alias reported with failures of the transport itself, which belong to every queue.
+pub const TRANSPORT_ALIAS: &str = "*";
 
 /// The queues of one `fromPath` call.
 pub struct ScouterQueues {
@@ -32,6 +36,7 @@ impl ScouterQueues {
     config: TransportConfig,
     options: QueueOptions,
     sink: ErrorSink,
+    connect_timeout: Option<Duration>,
   ) -> Result<Self> {
     if sources.is_empty() {
       return Err(QueueError::Config("no drift profiles were given".into()));
@@ -45,7 +50,15 @@ impl ScouterQueues {
     .await
     .map_err(|err| QueueError::Internal(format!("profile loading stopped: {err}")))??;
 
-    let transport = config.connect().await?;
+    let transport_sink = Arc::clone(&sink);
+    let events = TransportEvents::new(move |error| transport_sink(TRANSPORT_ALIAS, &QueueError::Transport(error)));
+    let transport = config.connect(events).await?;
+    if let Some(timeout) = connect_timeout {
+      if let Err(error) = check_ready(transport.as_ref(), timeout).await {
+        let _ = transport.close().await;
+        return Err(error);
+      }
+    }
     let policy = RetryPolicy::new(config.max_retries());
     let mut warnings = Vec::new();
     let mut queues = BTreeMap::new();
@@ -108,7 +121,7 @@ impl ScouterQueues {
   /// A failed transport-wide step (a sync, a close) loses no item that was confirmed; report it.
   fn transport_step(&self, result: std::result::Result<(), crate::core::error::TransportError>) {
     if let Err(error) = result {
-      (self.sink)("*", &QueueError::Transport(error));
+      (self.sink)(TRANSPORT_ALIAS, &QueueError::Transport(error));
     }
   }
 

@@ -5,19 +5,29 @@
 //! sleeps. Retries, backoff and accounting live in the queue, not here: a transport only says
 //! whether a failure is worth retrying.
 
+mod dispatcher;
 mod file;
+mod http;
+mod kafka;
 mod mock;
+mod rabbitmq;
+mod redis;
 
 pub use file::{FileConfig, FileTransport};
+pub use http::{HttpConfig, HttpTransport};
+pub use kafka::{KafkaConfig, KafkaTransport};
 pub use mock::{MockStore, MockTransport};
+pub use rabbitmq::{RabbitMqConfig, RabbitMqTransport};
+pub use redis::{RedisConfig, RedisTransport};
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::core::error::{Result, TransportError};
+use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::record::Document;
 
 /// A destination for documents, shared by every queue of a `ScouterQueue`.
@@ -28,6 +38,12 @@ pub trait Transport: Send + Sync + 'static {
 
   /// Hands `document` over now and returns the wait for its confirmation.
   fn publish(&self, document: Arc<Document>) -> Confirmation;
+
+  /// Resolves once the destination answers (a broker's metadata, a login), within `timeout`.
+  /// Used only when the caller asked to fail fast (`connectTimeoutMs`).
+  async fn ready(&self, _timeout: Duration) -> Result<(), TransportError> {
+    Ok(())
+  }
 
   /// Makes everything published so far durable (the File transport syncs to disk).
   async fn flush(&self) -> Result<(), TransportError> {
@@ -43,12 +59,30 @@ pub trait Transport: Send + Sync + 'static {
 /// The wait for one document's confirmation.
 pub type Confirmation = Pin<Box<dyn Future<Output = Result<(), TransportError>> + Send + 'static>>;
 
+/// Where a transport reports failures that belong to no publish (a broker that went away).
+#[derive(Clone)]
+pub struct TransportEvents(Arc<dyn Fn(TransportError) + Send + Sync>);
+
+impl TransportEvents {
+  pub fn new(report: impl Fn(TransportError) + Send + Sync + 'static) -> Self {
+    TransportEvents(Arc::new(report))
+  }
+
+  pub fn report(&self, error: TransportError) {
+    (self.0)(error)
+  }
+}
+
 /// Which transport to use, with its options already resolved (option, then env var, then
 /// default: that resolution happens once, in the TypeScript config layer).
 #[derive(Debug, Clone)]
 pub enum TransportConfig {
   Mock(Arc<MockStore>),
   File(FileConfig),
+  Kafka(KafkaConfig),
+  RabbitMq(RabbitMqConfig),
+  Redis(RedisConfig),
+  Http(HttpConfig),
 }
 
 impl TransportConfig {
@@ -57,14 +91,61 @@ impl TransportConfig {
     match self {
       TransportConfig::Mock(store) => store.max_retries(),
       TransportConfig::File(config) => config.max_retries,
+      TransportConfig::Kafka(config) => config.max_retries,
+      TransportConfig::RabbitMq(config) => config.max_retries,
+      TransportConfig::Redis(config) => config.max_retries,
+      TransportConfig::Http(config) => config.max_retries,
     }
   }
 
-  /// Opens the transport.
-  pub async fn connect(&self) -> Result<Arc<dyn Transport>> {
+  /// Opens the transport. Network transports connect in the background (and reconnect by
+  /// themselves); `events` hears about failures that belong to no publish.
+  pub async fn connect(&self, events: TransportEvents) -> Result<Arc<dyn Transport>> {
     Ok(match self {
       TransportConfig::Mock(store) => Arc::new(MockTransport::new(Arc::clone(store))),
       TransportConfig::File(config) => Arc::new(FileTransport::open(config)?),
+      TransportConfig::Kafka(config) => Arc::new(KafkaTransport::connect(config, events)?),
+      TransportConfig::RabbitMq(config) => Arc::new(RabbitMqTransport::connect(config)),
+      TransportConfig::Redis(config) => Arc::new(RedisTransport::connect(config)?),
+      TransportConfig::Http(config) => Arc::new(HttpTransport::connect(config)?),
     })
+  }
+}
+
+/// A URL with any password replaced, for messages.
+pub fn redact_url(address: &str) -> String {
+  let Some((scheme, rest)) = address.split_once("://") else {
+    return address.to_string();
+  };
+  match rest.rsplit_once('@') {
+    Some((userinfo, host)) => {
+      let user = userinfo.split(':').next().unwrap_or("");
+      format!("{scheme}://{user}:[redacted]@{host}")
+    }
+    None => address.to_string(),
+  }
+}
+
+/// Checks a connection when the caller asked to fail fast.
+pub async fn check_ready(transport: &dyn Transport, timeout: Duration) -> Result<()> {
+  transport.ready(timeout).await.map_err(|error| {
+    QueueError::Config(format!(
+      "could not connect the {} transport within {} ms: {}",
+      transport.name(),
+      timeout.as_millis(),
+      error.message
+    ))
+  })
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn urls_lose_their_password() {
+    assert_eq!(redact_url("amqp://guest:secret@host:5672/%2f"), "amqp://guest:[redacted]@host:5672/%2f");
+    assert_eq!(redact_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    assert_eq!(redact_url("redis://:pw@h:1"), "redis://:[redacted]@h:1");
   }
 }
