@@ -92,6 +92,21 @@ export interface BindingFileConfig {
   path: string
 }
 
+/** Scouter HTTP API options. */
+export interface BindingHttpConfig {
+  serverUri: string
+  username: string
+  password: string
+  authToken: string
+  timeoutMs: number
+}
+
+/** Kafka transport options: the topic and the complete librdkafka configuration. */
+export interface BindingKafkaConfig {
+  topic: string
+  settings: Record<string, string>
+}
+
 /** Which drift profile file each alias uses. */
 export interface BindingProfileSource {
   alias: string
@@ -106,6 +121,8 @@ export interface BindingQueueOptions {
   maxPendingItems?: number
   /** @default 16 */
   maxInFlight?: number
+  /** Reject instead of starting when the transport cannot connect in time. */
+  connectTimeoutMs?: number
 }
 
 /** One queue's counters; see `QueueStats` in the TypeScript API for their meaning. */
@@ -125,6 +142,18 @@ export interface BindingQueueStats {
   lastError?: string
 }
 
+/** RabbitMQ transport options. */
+export interface BindingRabbitMqConfig {
+  address: string
+  queue: string
+}
+
+/** Redis transport options. */
+export interface BindingRedisConfig {
+  address: string
+  channel: string
+}
+
 /** One column of the row layout: the feature or metric name, and codes for string values. */
 export interface BindingSlot {
   name: string
@@ -133,10 +162,14 @@ export interface BindingSlot {
 
 /** The transport, with its options resolved. Exactly the object for `kind` is set. */
 export interface BindingTransportConfig {
-  /** `"mock"` or `"file"`. */
+  /** `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"` or `"http"`. */
   kind: string
   file?: BindingFileConfig
-  /** Retries after the first attempt (Mock and File). */
+  kafka?: BindingKafkaConfig
+  rabbitmq?: BindingRabbitMqConfig
+  redis?: BindingRedisConfig
+  http?: BindingHttpConfig
+  /** Retries after the first attempt. */
   maxRetries?: number
 }
 

@@ -6,7 +6,22 @@ export { Queue, type DriftKind, type QueueItem } from './queue'
 export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'
 export { Metric, Metrics } from './builders/metric'
 export { LLMRecord, type LLMRecordInit, type JsonValue } from './builders/llm-record'
-export { FileConfig, MockConfig, type FileConfigOptions, type MockConfigOptions, type TransportConfig } from './config/transports'
+export {
+  FileConfig,
+  MockConfig,
+  KafkaConfig,
+  RabbitMQConfig,
+  RedisConfig,
+  HttpConfig,
+  type FileConfigOptions,
+  type MockConfigOptions,
+  type KafkaConfigOptions,
+  type KafkaCompression,
+  type RabbitMQConfigOptions,
+  type RedisConfigOptions,
+  type HttpConfigOptions,
+  type TransportConfig,
+} from './config/transports'
 export type { QueueStats } from './stats'
 export type {
   ServerRecords,

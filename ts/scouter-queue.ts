@@ -28,10 +28,17 @@ export interface ScouterQueueOptions {
   maxPendingItems?: number
   /**
    * Called on the main thread for every background failure (a publish that failed after all
-   * retries, a lost connection). Errors are never thrown into `insert`. Without it, the first
+   * retries, a lost connection). Errors are never thrown into `insert`. Failures of the
+   * transport itself, which belong to every queue, come with alias `'*'`. Without it, the first
    * failure of each kind per queue is emitted as a process warning.
    */
   onError?: (error: ScouterQueueError, alias: string) => void
+  /**
+   * Reject `fromPath` with a `ConfigError` when the transport cannot connect (a broker's
+   * metadata, a login) within this time. Without it, the queues start at once and keep
+   * reconnecting in the background, reporting failures to `onError`.
+   */
+  connectTimeoutMs?: number
 }
 
 /** Per alias, what `stats()`, `flush()` and `shutdown()` report. */
@@ -90,7 +97,7 @@ export class ScouterQueue {
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
     }
-    for (const key of ['flushIntervalMs', 'maxPendingItems'] as const) {
+    for (const key of ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs'] as const) {
       const value = options[key]
       if (value !== undefined && typeof value !== 'number') {
         throw new TypeError(`ScouterQueue.fromPath: ${key} must be a number, got ${describe(value)}`)
@@ -103,7 +110,11 @@ export class ScouterQueue {
       sources,
       parts.config,
       parts.mock ?? null,
-      { flushIntervalMs: options.flushIntervalMs, maxPendingItems: options.maxPendingItems },
+      {
+        flushIntervalMs: options.flushIntervalMs,
+        maxPendingItems: options.maxPendingItems,
+        connectTimeoutMs: options.connectTimeoutMs,
+      },
       (event) => report(errorFromBinding(event), event.alias),
     )
     if (!(opened instanceof native.BindingScouterQueue)) {

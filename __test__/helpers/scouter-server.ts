@@ -229,15 +229,18 @@ export class ScouterTestServer {
     } catch (err) {
       return error(400, `body is not JSON: ${(err as Error).message}`)
     }
-    const problem = validateDocument(parsed)
-    if (problem.error !== undefined) return error(422, problem.error)
+    const verdict = validateDocument(parsed)
+    if (verdict.error !== undefined) return error(422, verdict.error)
 
-    if (this.allowedSpaces !== null && !this.allowedSpaces.has(problem.space)) {
-      return error(403, `user may not write to space ${JSON.stringify(problem.space)}`)
+    if (this.allowedSpaces !== null && !this.allowedSpaces.has(verdict.space)) {
+      return error(403, `user may not write to space ${JSON.stringify(verdict.space)}`)
     }
 
     this.accepted.push(text)
-    const answer = scripted !== undefined ? scriptedAnswer(scripted) : json(200, { status: 'success', message: 'Drift records published' })
+    const answer =
+      scripted !== undefined
+        ? scriptedAnswer(scripted)
+        : json(200, { status: 'success', message: 'Drift records published' })
     if (this.rotateOnNextPost) {
       this.rotateOnNextPost = false
       answer.headers['authorization'] = `Bearer ${this.issueToken()}`
@@ -307,7 +310,7 @@ function notAllowed(allow: string): Answer {
 }
 
 function scriptedAnswer(scripted: ScriptedResponse): Answer {
-  const answer =
+  const answer: Answer =
     scripted.body !== undefined
       ? { status: scripted.status, headers: { 'content-type': 'application/json' }, body: scripted.body }
       : error(scripted.status, `scripted failure ${scripted.status}`)
@@ -327,7 +330,8 @@ function flattenHeaders(headers: IncomingMessage['headers']): Record<string, str
 
 // ---------------------------------------------------------------------------------------------
 // A strict JSON parser that keeps what JSON.parse throws away: the source text of every number
-// (to tell `3` from `3.0`) and duplicate keys (which serde rejects as "duplicate field").
+// (to tell `3` from `3.0`) and duplicate keys (which serde rejects as "duplicate field", a data
+// error, hence reported by validation as 422 rather than here as a syntax error).
 
 type Json = null | boolean | number | string | Json[] | JsonObject
 interface JsonObject {
@@ -338,6 +342,8 @@ interface Parsed {
   value: Json
   /** Source text of each number, by path such as `records.0.Psi.bin_id`. */
   numbers: Map<string, string>
+  /** Paths of keys that appeared more than once in their object. */
+  duplicates: string[]
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
@@ -346,6 +352,7 @@ const WHITESPACE = /[ \t\n\r]*/y
 
 function parseJson(text: string): Parsed {
   const numbers = new Map<string, string>()
+  const duplicates: string[] = []
   let pos = 0
 
   const fail = (what: string): never => {
@@ -384,11 +391,12 @@ function parseJson(text: string): Parsed {
       for (;;) {
         skipWhitespace()
         const key = string()
-        if (Object.prototype.hasOwnProperty.call(object, key)) fail(`duplicate key ${JSON.stringify(key)}`)
+        const keyPath = path === '' ? key : `${path}.${key}`
+        if (Object.prototype.hasOwnProperty.call(object, key)) duplicates.push(keyPath)
         skipWhitespace()
         if (text[pos] !== ':') fail('expected ":"')
         pos += 1
-        object[key] = value(path === '' ? key : `${path}.${key}`, depth + 1)
+        object[key] = value(keyPath, depth + 1)
         skipWhitespace()
         if (text[pos] === ',') pos += 1
         else if (text[pos] === '}') {
@@ -416,7 +424,11 @@ function parseJson(text: string): Parsed {
       }
     }
     if (c === '"') return string()
-    for (const [word, literal] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, literal] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, pos)) {
         pos += word.length
         return literal
@@ -431,7 +443,7 @@ function parseJson(text: string): Parsed {
   const result = value('', 0)
   skipWhitespace()
   if (pos !== text.length) fail('trailing characters')
-  return { value: result, numbers }
+  return { value: result, numbers, duplicates }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,13 +472,34 @@ const FIELDS = {
 type Kind = keyof typeof FIELDS
 const KINDS = Object.keys(FIELDS) as Kind[]
 
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
+const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z$/
 /** Hyphenated, version nibble 7, RFC 9562 variant (10xx). */
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 /** A non-negative JSON integer as written: no sign, fraction or exponent. */
 const UNSIGNED_INTEGER = /^(0|[1-9]\d*)$/
 
 class Invalid extends Error {}
+
+/**
+ * RFC 3339 in UTC with a `Z`, and a real date and time: `Date.parse` is too lax for this (it
+ * takes February 30 and 24:00), whereas the server's chrono refuses them. A leap second (`:60`)
+ * is allowed, as chrono allows it.
+ */
+function isRfc3339Utc(text: string): boolean {
+  const m = RFC3339_UTC.exec(text)
+  if (m === null) return false
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+  return daysInMonth !== undefined && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 60
+}
 
 function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -490,7 +523,8 @@ function validateDocument(parsed: Parsed): { error: string; space?: undefined } 
   }
 }
 
-function checkDocument({ value: doc, numbers }: Parsed): string {
+function checkDocument({ value: doc, numbers, duplicates }: Parsed): string {
+  if (duplicates.length > 0) throw new Invalid(`${duplicates[0]}: duplicate field`)
   if (!isObject(doc)) throw new Invalid('document: expected an object {"records": [...]}')
   exactFields(doc, ['records'], 'document')
   const records = doc['records']
@@ -520,7 +554,12 @@ function checkDocument({ value: doc, numbers }: Parsed): string {
  * Checks one record of `kind`; `lexeme(field)` gives a number's source text by its path below
  * `records.<i>`. Returns the record's (space, name, version) as a JSON key.
  */
-function checkRecord(kind: Kind, body: Json | undefined, at: string, lexeme: (field: string) => string | undefined): string {
+function checkRecord(
+  kind: Kind,
+  body: Json | undefined,
+  at: string,
+  lexeme: (field: string) => string | undefined,
+): string {
   let record: JsonObject
   let numberPath = kind as string
   if (kind === 'LLMDrift') {
@@ -539,13 +578,15 @@ function checkRecord(kind: Kind, body: Json | undefined, at: string, lexeme: (fi
 
   const nonEmptyString = (field: string): string => {
     const v = record[field]
-    if (typeof v !== 'string' || v.length === 0) throw new Invalid(`${at}.${field}: expected a non-empty string, got ${JSON.stringify(v)}`)
+    if (typeof v !== 'string' || v.length === 0)
+      throw new Invalid(`${at}.${field}: expected a non-empty string, got ${JSON.stringify(v)}`)
     return v
   }
   const finiteNumber = (field: string): void => {
     // JSON has no NaN or infinity: a client that serialises one writes null, which is refused here.
     const v = record[field]
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Invalid(`${at}.${field}: expected a finite number, got ${JSON.stringify(v)}`)
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Invalid(`${at}.${field}: expected a finite number, got ${JSON.stringify(v)}`)
   }
   const unsignedInteger = (field: string): void => {
     const v = record[field]
@@ -560,8 +601,10 @@ function checkRecord(kind: Kind, body: Json | undefined, at: string, lexeme: (fi
   }
 
   const createdAt = record['created_at']
-  if (typeof createdAt !== 'string' || !RFC3339_UTC.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
-    throw new Invalid(`${at}.created_at: expected an RFC 3339 UTC timestamp ending in Z, got ${JSON.stringify(createdAt)}`)
+  if (typeof createdAt !== 'string' || !isRfc3339Utc(createdAt)) {
+    throw new Invalid(
+      `${at}.created_at: expected an RFC 3339 UTC timestamp ending in Z, got ${JSON.stringify(createdAt)}`,
+    )
   }
   const space = nonEmptyString('space')
   const name = nonEmptyString('name')
@@ -579,17 +622,28 @@ function checkRecord(kind: Kind, body: Json | undefined, at: string, lexeme: (fi
       break
     case 'Custom': {
       const metric = nonEmptyString('metric')
-      if (metric !== metric.toLowerCase()) throw new Invalid(`${at}.metric: must be lower-case, got ${JSON.stringify(metric)}`)
+      if (metric !== metric.toLowerCase())
+        throw new Invalid(`${at}.metric: must be lower-case, got ${JSON.stringify(metric)}`)
       finiteNumber('value')
       break
     }
     case 'LLMDrift': {
-      if (!isObject(record['context'])) throw new Invalid(`${at}.context: expected a JSON object, got ${JSON.stringify(record['context'])}`)
-      if (record['status'] !== 'Pending') throw new Invalid(`${at}.status: expected "Pending", got ${JSON.stringify(record['status'])}`)
+      if (!isObject(record['context']))
+        throw new Invalid(`${at}.context: expected a JSON object, got ${JSON.stringify(record['context'])}`)
+      if (record['status'] !== 'Pending')
+        throw new Invalid(`${at}.status: expected "Pending", got ${JSON.stringify(record['status'])}`)
       unsignedInteger('id')
       const uid = record['uid']
-      if (typeof uid !== 'string' || !UUID_V7.test(uid)) throw new Invalid(`${at}.uid: expected a hyphenated UUIDv7, got ${JSON.stringify(uid)}`)
-      for (const field of ['score', 'updated_at', 'processing_started_at', 'processing_ended_at', 'processing_duration']) isNull(field)
+      if (typeof uid !== 'string' || !UUID_V7.test(uid))
+        throw new Invalid(`${at}.uid: expected a hyphenated UUIDv7, got ${JSON.stringify(uid)}`)
+      for (const field of [
+        'score',
+        'updated_at',
+        'processing_started_at',
+        'processing_ended_at',
+        'processing_duration',
+      ])
+        isNull(field)
       break
     }
   }

@@ -3,10 +3,49 @@
  * variable and then to the default of the contract (section 5). The resolved values are what
  * `ScouterQueue.transportConfig` returns and what the native core receives.
  */
+import { inspect } from 'node:util'
+
 import native = require('../native')
 import type { BindingTransportConfig } from '../native'
-import { resolveInteger, resolveString } from './env'
+import { ConfigError } from '../errors'
+import { fromEnv, resolveInteger, resolveString } from './env'
 import type { ServerRecords } from '../records'
+
+const REDACTED = '[redacted]'
+
+/** Whether a setting's value is a secret that must never be printed. */
+function isSecretKey(key: string): boolean {
+  return /password|secret|token|\.key$|sasl\.oauthbearer/i.test(key)
+}
+
+/** A URL with its password replaced, for printing. */
+function redactUrl(address: string): string {
+  try {
+    const url = new URL(address)
+    if (url.password === '') return address
+    url.password = 'redacted'
+    return url.toString().replace(':redacted@', `:${REDACTED}@`)
+  } catch {
+    return address.replace(/\/\/([^:/@]*):[^@/]*@/, `//$1:${REDACTED}@`)
+  }
+}
+
+/**
+ * What every config does so that secrets never show: `String(config)`, `JSON.stringify(config)`
+ * and `util.inspect(config)` (hence `console.log`) all print the redacted view.
+ */
+abstract class PrintableConfig {
+  /** The options as they may be printed: secrets replaced by `[redacted]`. */
+  abstract toJSON(): Record<string, unknown>
+
+  toString(): string {
+    return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
+  }
+
+  [inspect.custom](): string {
+    return `${this.constructor.name} ${inspect(this.toJSON())}`
+  }
+}
 
 /** @internal How a config hands itself to the native core. */
 export const toBinding = Symbol('scouter-queue.toBinding')
@@ -32,15 +71,20 @@ export interface FileConfigOptions {
  * The File transport (the embedded default): appends each published document as one line of
  * JSON. Needs no server; useful locally, in tests, and to ship records later.
  */
-export class FileConfig {
+export class FileConfig extends PrintableConfig {
   readonly kind = 'file' as const
   /** The resolved file path. */
   readonly path: string
   readonly maxRetries: number
 
   constructor(options: FileConfigOptions = {}) {
+    super()
     this.path = resolveString(options.path, ['SCOUTER_FILE_PATH'], 'scouter-records.jsonl')
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { kind: this.kind, path: this.path, maxRetries: this.maxRetries }
   }
 
   /** @internal */
@@ -66,14 +110,19 @@ export interface MockConfigOptions {
  * await queues.flush()
  * mock.documents() // [{ records: [{ Psi: {...} }, ...] }]
  */
-export class MockConfig {
+export class MockConfig extends PrintableConfig {
   readonly kind = 'mock' as const
   readonly maxRetries: number
   readonly #store: native.BindingMockStore
 
   constructor(options: MockConfigOptions = {}) {
+    super()
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
     this.#store = new native.BindingMockStore(this.maxRetries)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { kind: this.kind, maxRetries: this.maxRetries }
   }
 
   /** Every document published so far, parsed, in publish order. */
@@ -112,5 +161,291 @@ export class MockConfig {
   }
 }
 
+/** Kafka compression codecs (any letter case is accepted). */
+export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+const COMPRESSIONS: readonly KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+
+/** Options of {@link KafkaConfig}. Each falls back to its environment variable, then its default. */
+export interface KafkaConfigOptions {
+  /** Bootstrap servers. Env: `KAFKA_BROKERS`. @default 'localhost:9092' */
+  brokers?: string
+  /** Env: `SCOUTER_KAFKA_TOPIC`, then `KAFKA_TOPIC`. @default 'scouter_monitoring' */
+  topic?: string
+  /** @default 'gzip' */
+  compressionType?: KafkaCompression | Uppercase<KafkaCompression> | string
+  /** librdkafka `message.timeout.ms`. @default 600000 */
+  messageTimeoutMs?: number
+  /** librdkafka `message.max.bytes`. @default 2097164 */
+  messageMaxBytes?: number
+  /** Retries of a failed delivery after the first attempt. @default 3 */
+  maxRetries?: number
+  /** Extra librdkafka settings, passed through; the named options above override the same keys. */
+  config?: Record<string, string | number | boolean>
+  /** SASL user. Env: `KAFKA_USERNAME` or `KAFKA_KEY`. */
+  username?: string
+  /** SASL password. Env: `KAFKA_PASSWORD` or `KAFKA_SECRET`. Never printed. */
+  password?: string
+}
+
+/**
+ * Kafka: produces each document as one message (no key) to `topic`; a publish is done on its
+ * delivery report. Idempotent by default (`enable.idempotence=true`, so `acks=all`). With
+ * `username` and `password` (and no `sasl.*` key in `config`), SASL is set up:
+ * `security.protocol` from `KAFKA_SECURITY_PROTOCOL` else `SASL_SSL`, `sasl.mechanism` from
+ * `KAFKA_SASL_MECHANISM` else `PLAIN`.
+ *
+ * @example new KafkaConfig({ brokers: 'localhost:9092', topic: 'scouter_monitoring' })
+ */
+export class KafkaConfig extends PrintableConfig {
+  readonly kind = 'kafka' as const
+  readonly brokers: string
+  readonly topic: string
+  readonly compressionType: KafkaCompression
+  readonly messageTimeoutMs: number
+  readonly messageMaxBytes: number
+  readonly maxRetries: number
+  readonly username: string | undefined
+  /** The complete librdkafka configuration this config produces (secrets included: not printed). */
+  readonly #settings: Record<string, string>
+
+  constructor(options: KafkaConfigOptions = {}) {
+    super()
+    this.brokers = resolveString(options.brokers, ['KAFKA_BROKERS'], 'localhost:9092')
+    this.topic = resolveString(options.topic, ['SCOUTER_KAFKA_TOPIC', 'KAFKA_TOPIC'], 'scouter_monitoring')
+    const compression = (options.compressionType ?? 'gzip').toLowerCase()
+    if (!COMPRESSIONS.includes(compression as KafkaCompression)) {
+      throw new ConfigError(`option \`compressionType\` must be one of ${COMPRESSIONS.join(', ')} (got ${JSON.stringify(options.compressionType)})`)
+    }
+    this.compressionType = compression as KafkaCompression
+    this.messageTimeoutMs = resolveInteger('messageTimeoutMs', options.messageTimeoutMs, [], 600_000, 1)
+    this.messageMaxBytes = resolveInteger('messageMaxBytes', options.messageMaxBytes, [], 2_097_164, 1000, 1_000_000_000)
+    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.username = resolveString(options.username, ['KAFKA_USERNAME', 'KAFKA_KEY'])
+    const password = resolveString(options.password, ['KAFKA_PASSWORD', 'KAFKA_SECRET'])
+
+    const settings: Record<string, string> = { 'enable.idempotence': 'true' }
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+      if (!['string', 'number', 'boolean'].includes(typeof value)) {
+        throw new ConfigError(`option \`config\`: the value of ${JSON.stringify(key)} must be a string, number or boolean`)
+      }
+      settings[key] = String(value)
+    }
+    Object.assign(settings, {
+      'bootstrap.servers': this.brokers,
+      'compression.type': this.compressionType,
+      'message.timeout.ms': String(this.messageTimeoutMs),
+      'message.max.bytes': String(this.messageMaxBytes),
+    })
+    const hasSasl = Object.keys(options.config ?? {}).some((key) => key.startsWith('sasl.'))
+    if (this.username !== undefined && password !== undefined && !hasSasl) {
+      Object.assign(settings, {
+        'sasl.username': this.username,
+        'sasl.password': password,
+        'security.protocol': fromEnv(['KAFKA_SECURITY_PROTOCOL'])?.value ?? 'SASL_SSL',
+        'sasl.mechanism': fromEnv(['KAFKA_SASL_MECHANISM'])?.value ?? 'PLAIN',
+      })
+    }
+    this.#settings = settings
+  }
+
+  /** The librdkafka configuration that will be used, with secrets redacted. */
+  get settings(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.#settings).map(([k, v]) => [k, isSecretKey(k) ? REDACTED : v]))
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      brokers: this.brokers,
+      topic: this.topic,
+      compressionType: this.compressionType,
+      messageTimeoutMs: this.messageTimeoutMs,
+      messageMaxBytes: this.messageMaxBytes,
+      maxRetries: this.maxRetries,
+      username: this.username,
+      password: this.#settings['sasl.password'] === undefined ? undefined : REDACTED,
+      settings: this.settings,
+    }
+  }
+
+  /** @internal */
+  [toBinding](): BindingParts {
+    return { config: { kind: 'kafka', kafka: { topic: this.topic, settings: { ...this.#settings } }, maxRetries: this.maxRetries } }
+  }
+}
+
+/** Options of {@link RabbitMQConfig}. Each falls back to its environment variable, then its default. */
+export interface RabbitMQConfigOptions {
+  /** A full AMQP URI. Env: `RABBITMQ_ADDR`. Else built from the options below. */
+  address?: string
+  /** Env: `RABBITMQ_HOST`. @default 'localhost' */
+  host?: string
+  /** Env: `RABBITMQ_PORT`. @default 5672 */
+  port?: number
+  /** Env: `RABBITMQ_USERNAME`. */
+  username?: string
+  /** Env: `RABBITMQ_PASSWORD`. Never printed. */
+  password?: string
+  /** Env: `RABBITMQ_QUEUE`. @default 'scouter_monitoring' */
+  queue?: string
+  /** Retries of a failed publish after the first attempt. @default 3 */
+  maxRetries?: number
+}
+
+/**
+ * RabbitMQ: declares `queue` and publishes each document to the default exchange with the queue
+ * name as routing key: persistent, `mandatory`, with publisher confirms; done on the broker's ack.
+ *
+ * @example new RabbitMQConfig({ host: 'localhost', queue: 'scouter_monitoring' })
+ */
+export class RabbitMQConfig extends PrintableConfig {
+  readonly kind = 'rabbitmq' as const
+  readonly queue: string
+  readonly maxRetries: number
+  readonly #address: string
+
+  constructor(options: RabbitMQConfigOptions = {}) {
+    super()
+    const address = resolveString(options.address, ['RABBITMQ_ADDR'])
+    if (address !== undefined) {
+      this.#address = address
+    } else {
+      const host = resolveString(options.host, ['RABBITMQ_HOST'], 'localhost')
+      const port = resolveInteger('port', options.port, ['RABBITMQ_PORT'], 5672, 1, 65535)
+      const username = resolveString(options.username, ['RABBITMQ_USERNAME'])
+      const password = resolveString(options.password, ['RABBITMQ_PASSWORD'])
+      const credentials = username !== undefined && password !== undefined ? `${encodeURIComponent(username)}:${encodeURIComponent(password)}@` : ''
+      this.#address = `amqp://${credentials}${host}:${port}/%2f`
+    }
+    this.queue = resolveString(options.queue, ['RABBITMQ_QUEUE'], 'scouter_monitoring')
+    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+  }
+
+  /** The AMQP URI in use, with its password redacted. */
+  get address(): string {
+    return redactUrl(this.#address)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { kind: this.kind, address: this.address, queue: this.queue, maxRetries: this.maxRetries }
+  }
+
+  /** @internal */
+  [toBinding](): BindingParts {
+    return { config: { kind: 'rabbitmq', rabbitmq: { address: this.#address, queue: this.queue }, maxRetries: this.maxRetries } }
+  }
+}
+
+/** Options of {@link RedisConfig}. Each falls back to its environment variable, then its default. */
+export interface RedisConfigOptions {
+  /** Env: `REDIS_ADDR`. @default 'redis://127.0.0.1:6379' */
+  address?: string
+  /** Env: `REDIS_CHANNEL`. @default 'scouter_monitoring' */
+  channel?: string
+  /** Retries of a failed publish after the first attempt. @default 3 */
+  maxRetries?: number
+}
+
+/**
+ * Redis: `PUBLISH channel document`; at-most-once by Redis's own contract, done when the server
+ * replies. Reconnects by itself.
+ *
+ * @example new RedisConfig({ address: 'redis://127.0.0.1:6379', channel: 'scouter_monitoring' })
+ */
+export class RedisConfig extends PrintableConfig {
+  readonly kind = 'redis' as const
+  readonly channel: string
+  readonly maxRetries: number
+  readonly #address: string
+
+  constructor(options: RedisConfigOptions = {}) {
+    super()
+    this.#address = resolveString(options.address, ['REDIS_ADDR'], 'redis://127.0.0.1:6379')
+    this.channel = resolveString(options.channel, ['REDIS_CHANNEL'], 'scouter_monitoring')
+    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+  }
+
+  /** The address in use, with any password redacted. */
+  get address(): string {
+    return redactUrl(this.#address)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { kind: this.kind, address: this.address, channel: this.channel, maxRetries: this.maxRetries }
+  }
+
+  /** @internal */
+  [toBinding](): BindingParts {
+    return { config: { kind: 'redis', redis: { address: this.#address, channel: this.channel }, maxRetries: this.maxRetries } }
+  }
+}
+
+/** Options of {@link HttpConfig}. Each falls back to its environment variable, then its default. */
+export interface HttpConfigOptions {
+  /** Env: `SCOUTER_SERVER_URI`. @default 'http://localhost:8000' */
+  serverUri?: string
+  /** Env: `SCOUTER_USERNAME`. @default 'admin' */
+  username?: string
+  /** Env: `SCOUTER_PASSWORD`. @default 'admin'. Never printed. */
+  password?: string
+  /** A token to use until a 401 asks for a login. Env: `SCOUTER_AUTH_TOKEN`. Never printed. */
+  authToken?: string
+  /** Per request. @default 60000 */
+  timeoutMs?: number
+  /** Retries of a failed POST (429, 5xx, time-outs, lost connections) after the first. @default 3 */
+  maxRetries?: number
+}
+
+/**
+ * The Scouter server's HTTP API: logs in (`GET /scouter/auth/login`), then POSTs each document to
+ * `/scouter/drift` with the bearer token; a refreshed token in a response is taken, a 401 logs in
+ * again. 429/5xx/time-outs are retried honouring `Retry-After`; other 4xx fail without retry.
+ *
+ * @example new HttpConfig({ serverUri: 'http://localhost:8000', username: 'admin', password: 'admin' })
+ */
+export class HttpConfig extends PrintableConfig {
+  readonly kind = 'http' as const
+  readonly serverUri: string
+  readonly username: string
+  readonly timeoutMs: number
+  readonly maxRetries: number
+  readonly #password: string
+  readonly #authToken: string
+
+  constructor(options: HttpConfigOptions = {}) {
+    super()
+    this.serverUri = resolveString(options.serverUri, ['SCOUTER_SERVER_URI'], 'http://localhost:8000')
+    this.username = resolveString(options.username, ['SCOUTER_USERNAME'], 'admin')
+    this.#password = resolveString(options.password, ['SCOUTER_PASSWORD'], 'admin')
+    this.#authToken = resolveString(options.authToken, ['SCOUTER_AUTH_TOKEN'], '')
+    this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1)
+    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      serverUri: redactUrl(this.serverUri),
+      username: this.username,
+      password: REDACTED,
+      authToken: this.#authToken === '' ? undefined : REDACTED,
+      timeoutMs: this.timeoutMs,
+      maxRetries: this.maxRetries,
+    }
+  }
+
+  /** @internal */
+  [toBinding](): BindingParts {
+    return {
+      config: {
+        kind: 'http',
+        http: { serverUri: this.serverUri, username: this.username, password: this.#password, authToken: this.#authToken, timeoutMs: this.timeoutMs },
+        maxRetries: this.maxRetries,
+      },
+    }
+  }
+}
+
 /** Any transport config accepted by `ScouterQueue.fromPath`. */
-export type TransportConfig = FileConfig | MockConfig
+export type TransportConfig = FileConfig | MockConfig | KafkaConfig | RabbitMQConfig | RedisConfig | HttpConfig

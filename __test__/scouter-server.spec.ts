@@ -1,0 +1,491 @@
+/**
+ * Proves that the test Scouter server (`helpers/scouter-server.ts`) is faithful to the contract
+ * (sections 4 and 5): it logs in, enforces tokens, and accepts exactly the documents the real
+ * server accepts. Only then does a transport test against it mean something. Plain `fetch`,
+ * no client code of this package.
+ */
+import test, { type ExecutionContext } from 'ava'
+import { connect } from 'node:net'
+
+import { ScouterTestServer, type ScouterTestServerOptions } from './helpers/scouter-server'
+
+const CREATED_AT = '2025-08-25T12:00:00.123456Z'
+const UID_V7 = '0198e1c2-7a3b-7c4d-8e5f-0123456789ab'
+
+type Fields = Record<string, unknown>
+const base = (name: string): Fields => ({ created_at: CREATED_AT, space: 'scouter', name, version: '0.1.0' })
+
+// One valid record of each kind, as in section 4's example; `over` replaces or adds fields.
+const spc = (over: Fields = {}) => ({ Spc: { ...base('spc_model'), feature: 'feature_0', value: 5.02, ...over } })
+const psi = (over: Fields = {}) => ({
+  Psi: { ...base('psi_model'), feature: 'feature_0', bin_id: 3, bin_count: 17, ...over },
+})
+const custom = (over: Fields = {}) => ({ Custom: { ...base('custom_model'), metric: 'mae', value: 1.2, ...over } })
+const llmFields = (over: Fields = {}): Fields => ({
+  ...base('llm_metrics'),
+  version: '0.0.1',
+  prompt: null,
+  context: { input: 'hi', response: 'hello' },
+  status: 'Pending',
+  id: 0,
+  uid: UID_V7,
+  score: null,
+  updated_at: null,
+  processing_started_at: null,
+  processing_ended_at: null,
+  processing_duration: null,
+  ...over,
+})
+const llm = (over: Fields = {}) => ({ LLMDrift: { record: llmFields(over) } })
+
+const doc = (...records: unknown[]): string => JSON.stringify({ records })
+
+/** `fields` without `key`. */
+function without(fields: Fields, key: string): Fields {
+  const { [key]: _dropped, ...rest } = fields
+  return rest
+}
+
+/** A started server, closed when the test ends. */
+async function started(t: ExecutionContext, options?: ScouterTestServerOptions): Promise<ScouterTestServer> {
+  const server = await ScouterTestServer.start(options)
+  t.teardown(() => server.close())
+  return server
+}
+
+async function login(server: ScouterTestServer, username = 'admin', password = 'admin'): Promise<Response> {
+  return fetch(`${server.uri}/scouter/auth/login`, { headers: { Username: username, Password: password } })
+}
+
+async function token(server: ScouterTestServer): Promise<string> {
+  const response = await login(server)
+  const { token } = (await response.json()) as { token: string }
+  return token
+}
+
+interface Answer {
+  status: number
+  headers: Headers
+  body: { status?: string; message?: string }
+}
+
+async function post(
+  server: ScouterTestServer,
+  body: string | Uint8Array,
+  options: { token?: string | null; contentType?: string | null } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = {}
+  if (options.token != null) headers['Authorization'] = `Bearer ${options.token}`
+  if (options.contentType !== null) headers['Content-Type'] = options.contentType ?? 'application/json'
+  const response = await fetch(`${server.uri}/scouter/drift`, { method: 'POST', headers, body })
+  const text = await response.text()
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text === '' ? {} : (JSON.parse(text) as Answer['body']),
+  }
+}
+
+/** Logs in, then posts `body`. */
+async function publish(server: ScouterTestServer, body: string): Promise<Answer> {
+  return post(server, body, { token: await token(server) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and tokens
+
+test('login: matching Username/Password headers get 200 {"token"} as JSON', async (t) => {
+  const server = await started(t, { username: 'alice', password: 's3cret' })
+  const response = await login(server, 'alice', 's3cret')
+  t.is(response.status, 200)
+  t.is(response.headers.get('content-type'), 'application/json')
+  const body = (await response.json()) as { token: unknown }
+  t.deepEqual(Object.keys(body), ['token'])
+  t.true(typeof body.token === 'string' && body.token.length >= 16)
+  t.is(server.logins(), 1)
+  t.is((await login(server)).status, 401, 'the default admin/admin is not accepted when overridden')
+  t.is(server.logins(), 1)
+})
+
+test('login: wrong or missing credentials get 401', async (t) => {
+  const server = await started(t)
+  t.is((await login(server, 'admin', 'wrong')).status, 401)
+  t.is((await login(server, 'root', 'admin')).status, 401)
+  t.is((await fetch(`${server.uri}/scouter/auth/login`)).status, 401)
+  t.is(server.logins(), 0)
+  t.is((await login(server)).status, 200, 'defaults are admin/admin')
+  t.is(server.logins(), 1)
+})
+
+test('publish: no token, a malformed header or an unknown token get 401 and store nothing', async (t) => {
+  const server = await started(t)
+  const attempts: Array<Record<string, string>> = [
+    {},
+    { Authorization: 'Basic YWRtaW46YWRtaW4=' },
+    { Authorization: 'Bearer x' },
+  ]
+  for (const headers of attempts) {
+    const response = await fetch(`${server.uri}/scouter/drift`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: doc(spc()),
+    })
+    t.is(response.status, 401)
+    t.like(await response.json(), { status: 'error' })
+  }
+  t.is(server.documents().length, 0)
+})
+
+test('publish: a token past tokenTtlMs gets 401; a new login works again', async (t) => {
+  const server = await started(t, { tokenTtlMs: 50 })
+  const old = await token(server)
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  t.is((await post(server, doc(spc()), { token: old })).status, 401)
+  t.is((await publish(server, doc(spc()))).status, 200)
+  t.is(server.logins(), 2)
+  t.is(server.documents().length, 1)
+})
+
+test('publish: expireTokens() invalidates every token issued so far', async (t) => {
+  const server = await started(t)
+  const [a, b] = [await token(server), await token(server)]
+  t.is((await post(server, doc(spc()), { token: a })).status, 200)
+  server.expireTokens()
+  t.is((await post(server, doc(spc()), { token: a })).status, 401)
+  t.is((await post(server, doc(spc()), { token: b })).status, 401)
+  t.is((await publish(server, doc(spc()))).status, 200)
+  t.is(server.documents().length, 2)
+})
+
+test('publish: issueToken() gives a token usable without a login', async (t) => {
+  const server = await started(t)
+  t.is((await post(server, doc(spc()), { token: server.issueToken() })).status, 200)
+  t.is(server.logins(), 0)
+})
+
+test('publish: a content type other than application/json gets 415', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  t.is((await post(server, doc(spc()), { token: tok, contentType: 'text/plain' })).status, 415)
+  t.is((await post(server, doc(spc()), { token: tok, contentType: 'application/x-www-form-urlencoded' })).status, 415)
+  t.is((await post(server, new TextEncoder().encode(doc(spc())), { token: tok, contentType: null })).status, 415)
+  t.is(server.documents().length, 0)
+  t.is((await post(server, doc(spc()), { token: tok, contentType: 'application/json; charset=utf-8' })).status, 200)
+  t.is(server.documents().length, 1)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Valid documents
+
+for (const [kind, build] of [
+  ['Spc', spc],
+  ['Psi', psi],
+  ['Custom', custom],
+  ['LLMDrift', llm],
+] as const) {
+  test(`publish: a valid ${kind} document is answered {"status":"success"} and stored verbatim`, async (t) => {
+    const server = await started(t)
+    const body = doc(build(), build())
+    const answer = await publish(server, body)
+    t.is(answer.status, 200)
+    t.is(answer.body.status, 'success')
+    t.is(typeof answer.body.message, 'string')
+    t.deepEqual(server.rawDocuments(), [body])
+    t.deepEqual(server.documents(), [JSON.parse(body)])
+  })
+}
+
+test('publish: the accepted edge cases (fraction digits, whitespace, zero, any prompt, float-looking keys inside context)', async (t) => {
+  const server = await started(t)
+  const bodies = [
+    doc(spc({ created_at: '2025-08-25T12:00:00Z' }), spc({ created_at: '2024-02-29T23:59:59.123456789Z' })),
+    doc(psi({ bin_id: 0, bin_count: 0 })),
+    JSON.stringify({ records: [psi()] }, null, 2), // pretty-printed: `"bin_id": 3`
+    doc(custom({ metric: 'mae_2', value: -1e-3 })),
+    doc(llm({ prompt: { role: 'user', parts: [1, 2.5] } }), llm({ prompt: 'p' })),
+    // Only the record's own `id` must be an integer: the same key inside `context` is free.
+    doc(llm({ context: { id: 1.5, bin_id: 3.0, nested: { bin_count: -1 } } })).replace('"bin_id":3', '"bin_id":3.0'),
+  ]
+  for (const body of bodies) t.is((await publish(server, body)).status, 200, body)
+  t.is(server.documents().length, bodies.length)
+  t.regex(server.rawDocuments()[5]!, /"context":\{"id":1\.5,"bin_id":3\.0,/)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Invalid documents: one test per rule, exact status, a message naming the problem, nothing stored
+
+const invalid: Array<[rule: string, body: string, status: number, message: RegExp]> = [
+  ['body not JSON', '{"records":[', 400, /not JSON/],
+  ['trailing text after the JSON', `${doc(spc())} x`, 400, /trailing/],
+  ['NaN written literally', doc(spc()).replace('5.02', 'NaN'), 400, /not JSON/],
+  [
+    'a duplicate field',
+    doc(spc()).replace('"value":5.02', '"value":5.02,"value":1'),
+    422,
+    /^records\.0\.Spc\.value: duplicate field/,
+  ],
+  ['document is an array', `[${doc(spc())}]`, 422, /^document: expected an object/],
+  [
+    'document with a key besides records',
+    JSON.stringify({ records: [spc()], extra: 1 }),
+    422,
+    /unknown field\(s\) extra/,
+  ],
+  ['document without records', '{}', 422, /missing field\(s\) records/],
+  ['records not an array', JSON.stringify({ records: spc() }), 422, /^records: expected an array/],
+  ['records empty', '{"records":[]}', 422, /^records: must not be empty/],
+  ['element not an object', doc(spc(), 'Spc'), 422, /^records\[1\]: expected an object/],
+  ['element with two kinds', doc({ ...spc(), ...custom() }), 422, /exactly one key .* got \[Spc, Custom\]/],
+  ['element of an unknown kind', doc({ Drift: spc().Spc }), 422, /got \[Drift\]/],
+  [
+    'mixed kinds',
+    doc(spc(), psi({ name: 'spc_model' })),
+    422,
+    /^records\[1\]: a Psi record in a document of Spc records/,
+  ],
+  [
+    'two profiles in one document',
+    doc(spc(), spc({ version: '0.2.0' })),
+    422,
+    /more than one \(space, name, version\)/,
+  ],
+  ['Spc without value', doc({ Spc: without(spc().Spc, 'value') }), 422, /records\[0\]\.Spc: missing field\(s\) value/],
+  ['Spc with an extra field', doc(spc({ bin_id: 1 })), 422, /records\[0\]\.Spc: unknown field\(s\) bin_id/],
+  ['Psi without bin_count', doc({ Psi: without(psi().Psi, 'bin_count') }), 422, /missing field\(s\) bin_count/],
+  [
+    'Custom with feature instead of metric',
+    doc({ Custom: { ...without(custom().Custom, 'metric'), feature: 'f' } }),
+    422,
+    /missing field\(s\) metric/,
+  ],
+  [
+    'bin_id written as 3.0',
+    doc(psi()).replace('"bin_id":3', '"bin_id":3.0'),
+    422,
+    /Psi\.bin_id: expected a non-negative JSON integer, got 3\.0/,
+  ],
+  [
+    'bin_count written with an exponent',
+    doc(psi()).replace('"bin_count":17', '"bin_count":1.7e1'),
+    422,
+    /bin_count: .* got 1\.7e1/,
+  ],
+  [
+    'negative bin_count',
+    doc(psi({ bin_count: -1 })),
+    422,
+    /Psi\.bin_count: expected a non-negative JSON integer, got -1/,
+  ],
+  ['fractional bin_id', doc(psi({ bin_id: 2.5 })), 422, /bin_id: .* got 2\.5/],
+  ['bin_id as a string', doc(psi({ bin_id: '3' })), 422, /bin_id: .* got "3"/],
+  ['LLM id written as 0.0', doc(llm()).replace('"id":0', '"id":0.0'), 422, /record\.id: .* got 0\.0/],
+  ['value null (NaN/inf in JSON)', doc(spc({ value: null })), 422, /Spc\.value: expected a finite number, got null/],
+  ['Custom value a string', doc(custom({ value: '1.2' })), 422, /Custom\.value: expected a finite number/],
+  [
+    'created_at without Z',
+    doc(spc({ created_at: '2025-08-25T12:00:00.123456' })),
+    422,
+    /created_at: expected an RFC 3339 UTC timestamp/,
+  ],
+  ['created_at with an offset', doc(spc({ created_at: '2025-08-25T12:00:00+00:00' })), 422, /created_at/],
+  ['created_at not a date (Feb 30)', doc(spc({ created_at: '2025-02-30T12:00:00Z' })), 422, /created_at/],
+  ['created_at a number', doc(spc({ created_at: 1756123200 })), 422, /created_at/],
+  ['empty space', doc(spc({ space: '' })), 422, /Spc\.space: expected a non-empty string/],
+  ['version not a string', doc(psi({ version: 1 })), 422, /Psi\.version: expected a non-empty string/],
+  ['empty feature', doc(spc({ feature: '' })), 422, /Spc\.feature: expected a non-empty string/],
+  ['upper-case metric', doc(custom({ metric: 'MAE' })), 422, /Custom\.metric: must be lower-case/],
+  ['LLM without record wrapper', doc({ LLMDrift: llmFields() }), 422, /LLMDrift: missing field\(s\) record/],
+  [
+    'LLM with a key next to record',
+    doc({ LLMDrift: { record: llmFields(), id: 0 } }),
+    422,
+    /LLMDrift: unknown field\(s\) id/,
+  ],
+  [
+    'LLM missing a field',
+    doc({ LLMDrift: { record: without(llmFields(), 'processing_duration') } }),
+    422,
+    /record: missing field\(s\) processing_duration/,
+  ],
+  ['LLM with an extra field', doc(llm({ entity_id: 1 })), 422, /record: unknown field\(s\) entity_id/],
+  ['LLM status not Pending', doc(llm({ status: 'Processed' })), 422, /record\.status: expected "Pending"/],
+  [
+    'LLM uid a UUIDv4',
+    doc(llm({ uid: '0198e1c2-7a3b-4c4d-8e5f-0123456789ab' })),
+    422,
+    /record\.uid: expected a hyphenated UUIDv7/,
+  ],
+  ['LLM uid without hyphens', doc(llm({ uid: UID_V7.replace(/-/g, '') })), 422, /record\.uid/],
+  ['LLM context an array', doc(llm({ context: ['hi'] })), 422, /record\.context: expected a JSON object/],
+  ['LLM context null', doc(llm({ context: null })), 422, /record\.context/],
+  ['LLM score not null', doc(llm({ score: 0.5 })), 422, /record\.score: expected null/],
+  [
+    'LLM processing_duration not null',
+    doc(llm({ processing_duration: 3 })),
+    422,
+    /record\.processing_duration: expected null/,
+  ],
+]
+
+for (const [rule, body, status, message] of invalid) {
+  test(`validation rejects: ${rule}`, async (t) => {
+    const server = await started(t)
+    const answer = await publish(server, body)
+    t.is(answer.status, status)
+    t.is(answer.body.status, 'error')
+    t.regex(answer.body.message ?? '', message)
+    t.is(server.documents().length, 0)
+    t.is(server.requests.at(-1)?.body, body, 'the rejected body is still recorded')
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripted failures, token refresh, permissions
+
+test('failNext: 429 with Retry-After is answered once, not stored; the next request succeeds', async (t) => {
+  const server = await started(t)
+  server.failNext({ status: 429, retryAfterSeconds: 2 })
+  const tok = await token(server)
+  const first = await post(server, doc(spc()), { token: tok })
+  t.is(first.status, 429)
+  t.is(first.headers.get('retry-after'), '2')
+  t.is(first.body.status, 'error')
+  t.is(server.documents().length, 0)
+  const second = await post(server, doc(spc()), { token: tok })
+  t.is(second.status, 200)
+  t.is(second.headers.get('retry-after'), null)
+  t.is(server.documents().length, 1)
+})
+
+test('failNext: answers are consumed in order, after the token check and before validation', async (t) => {
+  const server = await started(t)
+  server.failNext({ status: 503, body: 'upstream down' }, { status: 500 })
+  t.is((await post(server, doc(spc()))).status, 401, 'no token: 401, the script is not consumed')
+  const tok = await token(server)
+  const first = await fetch(`${server.uri}/scouter/drift`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
+    body: '{"records":[]}',
+  })
+  t.is(first.status, 503, 'scripted before validation: even an invalid body gets the scripted answer')
+  t.is(await first.text(), 'upstream down')
+  t.is((await post(server, doc(spc()), { token: tok })).status, 500)
+  t.is((await post(server, '{"records":[]}', { token: tok })).status, 422, 'script exhausted: validation again')
+  t.is(server.documents().length, 0)
+})
+
+test('failNext: a scripted 2xx stores a valid document and answers with that status', async (t) => {
+  const server = await started(t)
+  server.failNext({ status: 202, body: '{"status":"success","message":"queued"}' })
+  const answer = await publish(server, doc(custom()))
+  t.is(answer.status, 202)
+  t.is(answer.body.message, 'queued')
+  t.is(server.documents().length, 1)
+})
+
+test('refreshTokenOnNextPost: the response carries a new bearer token; the old one then gets 401', async (t) => {
+  const server = await started(t)
+  const old = await token(server)
+  server.refreshTokenOnNextPost()
+  const refreshed = await post(server, doc(spc()), { token: old })
+  t.is(refreshed.status, 200)
+  const header = refreshed.headers.get('authorization') ?? ''
+  t.regex(header, /^Bearer \S+$/)
+  const fresh = header.slice('Bearer '.length)
+  t.not(fresh, old)
+  t.is((await post(server, doc(spc()), { token: old })).status, 401)
+  const next = await post(server, doc(spc()), { token: fresh })
+  t.is(next.status, 200)
+  t.is(next.headers.get('authorization'), null, 'only the next successful POST is refreshed')
+  t.is(server.documents().length, 2)
+  t.is(server.logins(), 1)
+})
+
+test('allowSpaces: a record outside the allowed spaces gets 403 and is not stored', async (t) => {
+  const server = await started(t)
+  server.allowSpaces(['production'])
+  const denied = await publish(server, doc(spc()))
+  t.is(denied.status, 403)
+  t.is(denied.body.status, 'error')
+  t.regex(denied.body.message ?? '', /"scouter"/)
+  t.is((await publish(server, doc(spc({ space: 'production' })))).status, 200)
+  server.allowSpaces(null)
+  t.is((await publish(server, doc(spc()))).status, 200)
+  t.is(server.documents().length, 2)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Routing, recording, robustness, shutdown
+
+test('routing: unknown paths get 404, a known path with the wrong method 405', async (t) => {
+  const server = await started(t)
+  t.is((await fetch(`${server.uri}/scouter/healthcheck`)).status, 404)
+  t.is((await fetch(`${server.uri}/`)).status, 404)
+  const wrongMethod = await fetch(`${server.uri}/scouter/drift`)
+  t.is(wrongMethod.status, 405)
+  t.is(wrongMethod.headers.get('allow'), 'POST')
+  t.is((await fetch(`${server.uri}/scouter/auth/login`, { method: 'POST' })).status, 405)
+})
+
+test('requests: every exchange is recorded in order with lower-cased headers, body, status and response', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  await post(server, doc(spc()), { token: tok })
+  t.deepEqual(
+    server.requests.map((r) => [r.method, r.path, r.status]),
+    [
+      ['GET', '/scouter/auth/login', 200],
+      ['POST', '/scouter/drift', 200],
+    ],
+  )
+  const [loginRequest, postRequest] = server.requests
+  t.is(loginRequest!.headers['username'], 'admin')
+  t.is(loginRequest!.headers['password'], 'admin')
+  t.is(JSON.parse(loginRequest!.response).token, tok)
+  t.is(postRequest!.headers['authorization'], `Bearer ${tok}`)
+  t.is(postRequest!.headers['content-type'], 'application/json')
+  t.is(postRequest!.body, doc(spc()))
+  t.is(JSON.parse(postRequest!.response).status, 'success')
+  t.is(postRequest!.responseHeaders['content-type'], 'application/json')
+})
+
+test('robustness: bad bytes, deep nesting, huge numbers and broken HTTP never crash the server', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  const invalidUtf8 = new Uint8Array([
+    ...new TextEncoder().encode('{"records":["'),
+    0xff,
+    0xfe,
+    ...new TextEncoder().encode('"]}'),
+  ])
+  t.is((await post(server, invalidUtf8, { token: tok })).status, 400)
+  t.is((await post(server, `${'['.repeat(100_000)}${']'.repeat(100_000)}`, { token: tok })).status, 400)
+  t.is(
+    (await post(server, doc(psi()).replace('"bin_count":17', `"bin_count":${'9'.repeat(400)}`), { token: tok })).status,
+    422,
+  )
+  t.is((await post(server, '{"__proto__":{"records":[]}}', { token: tok })).status, 422)
+  t.is((await post(server, '', { token: tok })).status, 400)
+
+  const reply = await new Promise<string>((resolve, reject) => {
+    const url = new URL(server.uri)
+    const socket = connect(Number(url.port), url.hostname, () => socket.write('NOT HTTP AT ALL\r\n\r\n'))
+    let data = ''
+    socket.on('data', (chunk) => (data += chunk.toString()))
+    socket.on('end', () => resolve(data))
+    socket.on('error', reject)
+  })
+  t.regex(reply, /^HTTP\/1\.1 400/)
+  t.is((await publish(server, doc(spc()))).status, 200, 'still serving')
+  t.is(server.documents().length, 1)
+})
+
+test('close: resolves with keep-alive connections open, and the port stops answering', async (t) => {
+  const server = await ScouterTestServer.start()
+  t.is((await login(server)).status, 200) // leaves an idle keep-alive socket in fetch's pool
+  const begin = Date.now()
+  await server.close()
+  t.true(Date.now() - begin < 1000, 'idle keep-alive sockets are closed, not waited for')
+  await server.close() // idempotent
+  await t.throwsAsync(() => fetch(`${server.uri}/scouter/auth/login`))
+})
