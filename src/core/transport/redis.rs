@@ -53,7 +53,10 @@ impl Publisher {
     if let Some(manager) = &*slot {
       return Ok(manager.clone());
     }
+    // One attempt per call: the queue's retry policy owns backoff, so the two do not multiply.
     let config = ConnectionManagerConfig::new()
+      .set_number_of_retries(1)
+      .set_max_delay(Duration::from_millis(500))
       .set_connection_timeout(Some(Duration::from_secs(5)))
       .set_response_timeout(Some(Duration::from_secs(10)));
     let manager = ConnectionManager::new_with_config(self.client.clone(), config)
