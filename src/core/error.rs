@@ -43,7 +43,7 @@ pub type Result<T, E = QueueError> = std::result::Result<T, E>;
 /// A failed publish as a transport reports it: whether it is worth retrying, and how long the
 /// server asked us to wait (HTTP `Retry-After`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{transport} publish failed: {message}")]
+#[error("{transport} transport: {message}")]
 pub struct TransportError {
   pub transport: &'static str,
   pub message: String,

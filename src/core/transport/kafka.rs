@@ -71,7 +71,9 @@ impl ClientContext for ReportingContext {
 
 /// Produces documents to one topic.
 pub struct KafkaTransport {
-  producer: FutureProducer<ReportingContext>,
+  /// `None` after `close`: dropping the producer destroys the librdkafka client, its threads and
+  /// connections, so a shut-down queue reports nothing more.
+  producer: Mutex<Option<FutureProducer<ReportingContext>>>,
   topic: String,
   close_timeout: Duration,
 }
@@ -96,11 +98,19 @@ impl KafkaTransport {
       })
       .map_err(|err| QueueError::Config(format!("Kafka producer: {err}")))?;
     Ok(KafkaTransport {
-      producer,
+      producer: Mutex::new(Some(producer)),
       topic: config.topic.clone(),
       close_timeout,
     })
   }
+
+  fn producer(&self) -> Option<FutureProducer<ReportingContext>> {
+    self.producer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+  }
+}
+
+fn closed() -> TransportError {
+  TransportError::permanent("kafka", "the transport is closed")
 }
 
 /// Whether a failed delivery may succeed when produced again.
@@ -130,9 +140,12 @@ impl Transport for KafkaTransport {
   }
 
   fn publish(&self, document: Arc<Document>) -> Confirmation {
+    let Some(producer) = self.producer() else {
+      return settled(Err(closed()));
+    };
     // librdkafka copies the payload, so the borrow ends with this call.
     let record: FutureRecord<'_, (), [u8]> = FutureRecord::to(&self.topic).payload(&document.json);
-    match self.producer.send_result(record) {
+    match producer.send_result(record) {
       Ok(delivery) => Box::pin(async move {
         match delivery.await {
           Ok(Ok(_)) => Ok(()),
@@ -145,7 +158,7 @@ impl Transport for KafkaTransport {
   }
 
   async fn ready(&self, timeout: Duration) -> Result<(), TransportError> {
-    let producer = self.producer.clone();
+    let producer = self.producer().ok_or_else(closed)?;
     let topic = self.topic.clone();
     tokio::task::spawn_blocking(move || {
       producer
@@ -159,11 +172,18 @@ impl Transport for KafkaTransport {
   }
 
   async fn close(&self) -> Result<(), TransportError> {
-    let producer = self.producer.clone();
+    let Some(producer) = self.producer.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+      return Ok(());
+    };
     let timeout = self.close_timeout;
-    tokio::task::spawn_blocking(move || producer.flush(Timeout::After(timeout)))
-      .await
-      .map_err(|err| TransportError::retryable("kafka", err.to_string()))?
-      .map_err(|err| TransportError::retryable("kafka", format!("flush at close: {err}")))
+    // Flushing and destroying the client block; both happen off the runtime's threads.
+    tokio::task::spawn_blocking(move || {
+      let flushed = producer.flush(Timeout::After(timeout));
+      drop(producer);
+      flushed
+    })
+    .await
+    .map_err(|err| TransportError::retryable("kafka", err.to_string()))?
+    .map_err(|err| TransportError::retryable("kafka", format!("flush at close: {err}")))
   }
 }

@@ -124,6 +124,8 @@ impl Transport for RedisTransport {
 
   async fn close(&self) -> Result<(), TransportError> {
     self.dispatcher.close();
+    // The dispatcher's copy goes with its task; this drops the last other handle.
+    self.connection.manager.lock().await.take();
     Ok(())
   }
 }
