@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: set up, then the Rust core's unit tests and the
-# JavaScript suites. Ends with one summary line "tests: N passed, N failed".
+# The whole test suite, from a fresh clone: set up, start the real brokers the transport suites
+# talk to (Kafka, RabbitMQ, Redis on 127.0.0.1; installed on first use), then the Rust core's
+# unit tests and the JavaScript suites. Ends with one summary line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/services.sh up
 
 log=$(mktemp -d)
 status=0
