@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { ConfigError, Features, FileConfig, LLMRecord, Metrics, ScouterQueue, type ServerRecords } from '../ts/index'
-import { profiles, psiCounts, recordsOf, tempDir } from './helpers/fixtures'
+import { withEnv } from './helpers/env'
+import { customValues, profiles, psiCounts, recordsOf, tempDir } from './helpers/fixtures'
 
 const readLines = (path: string): ServerRecords[] =>
   readFileSync(path, 'utf8')
@@ -49,25 +50,16 @@ test('File: flush makes what was inserted readable from the file', async (t) => 
   t.is(readLines(path).length, 1)
   queues.get('custom').insert(Metrics.fromObject({ mae: 4 }))
   await queues.flush()
-  t.deepEqual(
-    recordsOf(readLines(path)).map((r) => ('Custom' in r ? r.Custom.value : null)),
-    [2, 4],
-  )
+  t.deepEqual(customValues(readLines(path)), [2, 4])
   await queues.shutdown()
 })
 
 test('File: the path falls back to SCOUTER_FILE_PATH, then scouter-records.jsonl', (t) => {
-  const saved = process.env.SCOUTER_FILE_PATH
-  try {
-    delete process.env.SCOUTER_FILE_PATH
-    t.is(new FileConfig().path, 'scouter-records.jsonl')
-    process.env.SCOUTER_FILE_PATH = '/tmp/from-env.jsonl'
+  withEnv({ SCOUTER_FILE_PATH: undefined }, () => t.is(new FileConfig().path, 'scouter-records.jsonl'))
+  withEnv({ SCOUTER_FILE_PATH: '/tmp/from-env.jsonl' }, () => {
     t.is(new FileConfig().path, '/tmp/from-env.jsonl')
     t.is(new FileConfig({ path: 'explicit.jsonl' }).path, 'explicit.jsonl')
-  } finally {
-    if (saved === undefined) delete process.env.SCOUTER_FILE_PATH
-    else process.env.SCOUTER_FILE_PATH = saved
-  }
+  })
 })
 
 test('File: a path that cannot be opened rejects fromPath with ConfigError', async (t) => {

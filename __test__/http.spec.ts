@@ -9,6 +9,7 @@ import test from 'ava'
 
 import { HttpConfig, Metrics, ScouterQueue, TransportError, type ScouterQueueError } from '../ts/index'
 import { assertKnownSet, assertKnownStats, insertKnownSet } from './helpers/brokers'
+import { withEnv } from './helpers/env'
 import { profiles } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
 
@@ -158,25 +159,18 @@ test('HTTP: a server that is not there is reported without hanging', async (t) =
 
 test('HTTP: options fall back to the SCOUTER_* variables, then the defaults; secrets never show', (t) => {
   const keys = ['SCOUTER_SERVER_URI', 'SCOUTER_USERNAME', 'SCOUTER_PASSWORD', 'SCOUTER_AUTH_TOKEN'] as const
-  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]))
-  try {
-    for (const key of keys) delete process.env[key]
-    t.like(new HttpConfig(), { serverUri: 'http://localhost:8000', username: 'admin', timeoutMs: 60000, maxRetries: 3 })
-    process.env.SCOUTER_SERVER_URI = 'https://scouter.example:8443'
-    process.env.SCOUTER_USERNAME = 'env-user'
-    process.env.SCOUTER_PASSWORD = 'env-pa55'
-    process.env.SCOUTER_AUTH_TOKEN = 'env-t0ken'
-    const config = new HttpConfig()
-    t.like(config, { serverUri: 'https://scouter.example:8443', username: 'env-user' })
-    t.like(new HttpConfig({ username: 'explicit' }), { username: 'explicit' })
-    for (const printed of [String(config), JSON.stringify(config), inspect(config)]) {
-      t.false(printed.includes('env-pa55') || printed.includes('env-t0ken'), printed)
-      t.true(printed.includes('[redacted]'), printed)
-    }
-  } finally {
-    for (const key of keys) {
-      if (saved[key] === undefined) delete process.env[key]
-      else process.env[key] = saved[key]
-    }
+  withEnv(Object.fromEntries(keys.map((key) => [key, undefined])), () => {
+  t.like(new HttpConfig(), { serverUri: 'http://localhost:8000', username: 'admin', timeoutMs: 60000, maxRetries: 3 })
+  process.env.SCOUTER_SERVER_URI = 'https://scouter.example:8443'
+  process.env.SCOUTER_USERNAME = 'env-user'
+  process.env.SCOUTER_PASSWORD = 'env-pa55'
+  process.env.SCOUTER_AUTH_TOKEN = 'env-t0ken'
+  const config = new HttpConfig()
+  t.like(config, { serverUri: 'https://scouter.example:8443', username: 'env-user' })
+  t.like(new HttpConfig({ username: 'explicit' }), { username: 'explicit' })
+  for (const printed of [String(config), JSON.stringify(config), inspect(config)]) {
+    t.false(printed.includes('env-pa55') || printed.includes('env-t0ken'), printed)
+    t.true(printed.includes('[redacted]'), printed)
   }
+  })
 })

@@ -8,14 +8,14 @@ import { inspect } from 'node:util'
 import { join } from 'node:path'
 
 import test from 'ava'
-import { Kafka, logLevel } from 'kafkajs'
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
 
 import { KafkaConfig, Metrics, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
-import { assertKnownSet, assertKnownStats, insertKnownSet, kafkaClass, restartBroker, uniqueName, waitFor } from './helpers/brokers'
-import { profiles } from './helpers/fixtures'
+import { assertKnownSet, assertKnownStats, insertKnownSet, kafkaClass, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
+import { withEnv } from './helpers/env'
+import { customValues, profiles } from './helpers/fixtures'
 
 const BROKERS = '127.0.0.1:9092'
-const DATA = join(__dirname, '..', '.services', 'kafka', 'data')
 
 interface Consumed {
   key: Buffer | null
@@ -42,9 +42,24 @@ async function consume(topic: string, count: number): Promise<Consumed[]> {
   }
 }
 
+/** Where the running broker keeps its logs (asked, not assumed: another checkout may run it). */
+async function logDir(): Promise<string> {
+  const admin = new Kafka({ clientId: 'scouter-queue-test', brokers: [BROKERS], logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['log.dirs'] }],
+    })
+    return resources[0]!.configEntries[0]!.configValue.split(',')[0]!
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 /** The compression codecs of the batches in a topic's log segment, as the broker wrote them. */
-function codecs(topic: string): string[] {
-  const dir = join(DATA, `${topic}-0`)
+async function codecs(topic: string): Promise<string[]> {
+  const dir = join(await logDir(), `${topic}-0`)
   const segment = readdirSync(dir).find((f) => f.endsWith('.log'))!
   const dump = kafkaClass(['kafka.tools.DumpLogSegments', '--files', join(dir, segment)])
   return [...dump.matchAll(/compresscodec: (\w+)/g)].map((m) => m[1]!.toLowerCase())
@@ -60,7 +75,7 @@ test.serial('Kafka: every drift kind is produced to the topic exactly, no key, g
   t.true(consumed.every((m) => m.key === null), 'no message key')
   assertKnownSet(t, consumed.map((m) => m.document), known)
   await queues.shutdown()
-  t.deepEqual([...new Set(codecs(topic))], ['gzip'])
+  t.deepEqual([...new Set(await codecs(topic))], ['gzip'])
 })
 
 test.serial('Kafka: zstd compression, read back by the broker\'s own console consumer', async (t) => {
@@ -68,7 +83,7 @@ test.serial('Kafka: zstd compression, read back by the broker\'s own console con
   const queues = await ScouterQueue.fromPath(profiles, new KafkaConfig({ brokers: BROKERS, topic, compressionType: 'ZSTD' }))
   const known = insertKnownSet(queues)
   assertKnownStats(t, await queues.shutdown())
-  t.deepEqual([...new Set(codecs(topic))], ['zstd'])
+  t.deepEqual([...new Set(await codecs(topic))], ['zstd'])
   const output = kafkaClass([
     'org.apache.kafka.tools.consumer.ConsoleConsumer',
     '--bootstrap-server', BROKERS, '--topic', topic, '--from-beginning', '--max-messages', '4', '--timeout-ms', '30000',
@@ -84,52 +99,45 @@ test.serial('Kafka: two fromPath on the same topic both arrive', async (t) => {
   a.get('custom').insert(Metrics.fromObject({ mae: 10 }))
   b.get('custom').insert(Metrics.fromObject({ mae: 20 }))
   await Promise.all([a.shutdown(), b.shutdown()])
-  const values = (await consume(topic, 2)).map(({ document }) => ('Custom' in document.records[0]! ? document.records[0].Custom.value : null))
+  const values = customValues((await consume(topic, 2)).map(({ document }) => document))
   t.deepEqual(values.sort(), [10, 20])
 })
 
 test.serial('Kafka: options, env fallbacks, librdkafka settings and SASL; secrets never show', (t) => {
   const keys = ['KAFKA_BROKERS', 'SCOUTER_KAFKA_TOPIC', 'KAFKA_TOPIC', 'KAFKA_USERNAME', 'KAFKA_KEY', 'KAFKA_PASSWORD', 'KAFKA_SECRET', 'KAFKA_SECURITY_PROTOCOL', 'KAFKA_SASL_MECHANISM'] as const
-  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]))
-  try {
-    for (const key of keys) delete process.env[key]
-    const defaults = new KafkaConfig()
-    t.like(defaults, { brokers: 'localhost:9092', topic: 'scouter_monitoring', compressionType: 'gzip', messageTimeoutMs: 600000, messageMaxBytes: 2097164, maxRetries: 3 })
-    t.deepEqual(defaults.settings, {
-      'enable.idempotence': 'true',
-      'bootstrap.servers': 'localhost:9092',
-      'compression.type': 'gzip',
-      'message.timeout.ms': '600000',
-      'message.max.bytes': '2097164',
-    })
-    process.env.KAFKA_BROKERS = 'k1:9092,k2:9092'
-    process.env.KAFKA_TOPIC = 'fallback_topic'
-    t.like(new KafkaConfig(), { brokers: 'k1:9092,k2:9092', topic: 'fallback_topic' })
-    process.env.SCOUTER_KAFKA_TOPIC = 'scouter_topic'
-    t.is(new KafkaConfig().topic, 'scouter_topic')
+  withEnv(Object.fromEntries(keys.map((key) => [key, undefined])), () => {
+  const defaults = new KafkaConfig()
+  t.like(defaults, { brokers: 'localhost:9092', topic: 'scouter_monitoring', compressionType: 'gzip', messageTimeoutMs: 600000, messageMaxBytes: 2097164, maxRetries: 3 })
+  t.deepEqual(defaults.settings, {
+    'enable.idempotence': 'true',
+    'bootstrap.servers': 'localhost:9092',
+    'compression.type': 'gzip',
+    'message.timeout.ms': '600000',
+    'message.max.bytes': '2097164',
+  })
+  process.env.KAFKA_BROKERS = 'k1:9092,k2:9092'
+  process.env.KAFKA_TOPIC = 'fallback_topic'
+  t.like(new KafkaConfig(), { brokers: 'k1:9092,k2:9092', topic: 'fallback_topic' })
+  process.env.SCOUTER_KAFKA_TOPIC = 'scouter_topic'
+  t.is(new KafkaConfig().topic, 'scouter_topic')
 
-    // Extra settings pass through; the named options override the same keys.
-    const custom = new KafkaConfig({ compressionType: 'lz4', config: { 'linger.ms': 5, 'compression.type': 'snappy', 'enable.idempotence': false } })
-    t.like(custom.settings, { 'linger.ms': '5', 'compression.type': 'lz4', 'enable.idempotence': 'false' })
-    t.throws(() => new KafkaConfig({ compressionType: 'brotli' }), { code: 'SCOUTER_CONFIG_INVALID', message: /compressionType/ })
+  // Extra settings pass through; the named options override the same keys.
+  const custom = new KafkaConfig({ compressionType: 'lz4', config: { 'linger.ms': 5, 'compression.type': 'snappy', 'enable.idempotence': false } })
+  t.like(custom.settings, { 'linger.ms': '5', 'compression.type': 'lz4', 'enable.idempotence': 'false' })
+  t.throws(() => new KafkaConfig({ compressionType: 'brotli' }), { code: 'SCOUTER_CONFIG_INVALID', message: /compressionType/ })
 
-    process.env.KAFKA_KEY = 'api-key'
-    process.env.KAFKA_SECRET = 'api-s3cret'
-    const sasl = new KafkaConfig()
-    t.like(sasl.settings, { 'sasl.username': 'api-key', 'sasl.password': '[redacted]', 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'PLAIN' })
-    process.env.KAFKA_SECURITY_PROTOCOL = 'SASL_PLAINTEXT'
-    process.env.KAFKA_SASL_MECHANISM = 'SCRAM-SHA-512'
-    t.like(new KafkaConfig().settings, { 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-512' })
-    t.is(new KafkaConfig({ config: { 'sasl.mechanism': 'OAUTHBEARER' } }).settings['sasl.username'], undefined, 'config with sasl keys wins')
-    for (const printed of [String(sasl), JSON.stringify(sasl), inspect(sasl), inspect(new KafkaConfig({ config: { 'ssl.key.password': 'k3y-pw' } }))]) {
-      t.false(printed.includes('api-s3cret') || printed.includes('k3y-pw'), printed)
-    }
-  } finally {
-    for (const key of keys) {
-      if (saved[key] === undefined) delete process.env[key]
-      else process.env[key] = saved[key]
-    }
+  process.env.KAFKA_KEY = 'api-key'
+  process.env.KAFKA_SECRET = 'api-s3cret'
+  const sasl = new KafkaConfig()
+  t.like(sasl.settings, { 'sasl.username': 'api-key', 'sasl.password': '[redacted]', 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'PLAIN' })
+  process.env.KAFKA_SECURITY_PROTOCOL = 'SASL_PLAINTEXT'
+  process.env.KAFKA_SASL_MECHANISM = 'SCRAM-SHA-512'
+  t.like(new KafkaConfig().settings, { 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-512' })
+  t.is(new KafkaConfig({ config: { 'sasl.mechanism': 'OAUTHBEARER' } }).settings['sasl.username'], undefined, 'config with sasl keys wins')
+  for (const printed of [String(sasl), JSON.stringify(sasl), inspect(sasl), inspect(new KafkaConfig({ config: { 'ssl.key.password': 'k3y-pw' } }))]) {
+    t.false(printed.includes('api-s3cret') || printed.includes('k3y-pw'), printed)
   }
+  })
 })
 
 test.serial('Kafka: a wrong broker address is reported through onError without hanging', async (t) => {
@@ -161,7 +169,28 @@ test.serial('Kafka: after a broker restart the next publish arrives without rest
   queues.get('custom').insert(Metrics.fromObject({ mae: 2 }))
   const stats = await queues.flush()
   t.like(stats.custom, { inserted: 2, published: 2, failed: 0 })
-  const values = (await consume(topic, 2)).map(({ document }) => ('Custom' in document.records[0]! ? document.records[0].Custom.value : null))
+  const values = customValues((await consume(topic, 2)).map(({ document }) => document))
   t.deepEqual(values, [1, 2])
   await queues.shutdown()
+})
+
+test.serial('Kafka: a publish made while the broker is down is delivered once it is back', async (t) => {
+  const topic = uniqueName('scouter_blip')
+  const queues = await ScouterQueue.fromPath({ custom: profiles.custom }, new KafkaConfig({ brokers: BROKERS, topic }), { onError: () => {} })
+  // Make sure the topic exists, so that only the broker's absence is tested.
+  queues.get('custom').insert(Metrics.fromObject({ mae: 1 }))
+  await queues.flush()
+  stopBroker('kafka')
+  try {
+    queues.get('custom').insert(Metrics.fromObject({ mae: 2 }))
+    const flushing = queues.flush()
+    startBroker('kafka')
+    const stats = await flushing
+    t.like(stats.custom, { inserted: 2, published: 2, failed: 0, pending: 0 })
+    const values = customValues((await consume(topic, 2)).map(({ document }) => document))
+    t.deepEqual(values, [1, 2])
+  } finally {
+    startBroker('kafka')
+    await queues.shutdown()
+  }
 })

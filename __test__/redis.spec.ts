@@ -8,8 +8,9 @@ import { createClient } from 'redis'
 import { inspect } from 'node:util'
 
 import { Metrics, RedisConfig, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
-import { assertKnownSet, assertKnownStats, insertKnownSet, restartBroker, uniqueName, waitFor } from './helpers/brokers'
-import { profiles } from './helpers/fixtures'
+import { assertKnownSet, assertKnownStats, insertKnownSet, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
+import { withEnv } from './helpers/env'
+import { customValues, profiles } from './helpers/fixtures'
 
 const ADDRESS = 'redis://127.0.0.1:6379'
 
@@ -36,21 +37,13 @@ test.serial('Redis: every drift kind is published to the channel exactly', async
 })
 
 test.serial('Redis: options fall back to REDIS_ADDR and REDIS_CHANNEL, then the defaults', (t) => {
-  const saved = { addr: process.env.REDIS_ADDR, channel: process.env.REDIS_CHANNEL }
-  try {
-    delete process.env.REDIS_ADDR
-    delete process.env.REDIS_CHANNEL
+  withEnv({ REDIS_ADDR: undefined, REDIS_CHANNEL: undefined }, () => {
     t.like(new RedisConfig(), { address: 'redis://127.0.0.1:6379', channel: 'scouter_monitoring', maxRetries: 3 })
-    process.env.REDIS_ADDR = 'redis://10.0.0.9:6380'
-    process.env.REDIS_CHANNEL = 'from_env'
+  })
+  withEnv({ REDIS_ADDR: 'redis://10.0.0.9:6380', REDIS_CHANNEL: 'from_env' }, () => {
     t.like(new RedisConfig(), { address: 'redis://10.0.0.9:6380', channel: 'from_env' })
     t.like(new RedisConfig({ channel: 'explicit' }), { channel: 'explicit' })
-  } finally {
-    for (const [key, value] of [['REDIS_ADDR', saved.addr], ['REDIS_CHANNEL', saved.channel]] as const) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  }
+  })
 })
 
 test.serial('Redis: a password in the address never shows', (t) => {
@@ -95,4 +88,26 @@ test.serial('Redis: after a server restart the next publish arrives without rest
   t.like(stats.custom, { inserted: 2, published: 2, failed: 0 })
   await queues.shutdown()
   await subscriber.close()
+})
+
+test.serial('Redis: a publish made while the server is down is delivered once it is back', async (t) => {
+  const channel = uniqueName('scouter_blip')
+  const queues = await ScouterQueue.fromPath({ custom: profiles.custom }, new RedisConfig({ address: ADDRESS, channel, maxRetries: 10 }), {
+    onError: () => {},
+  })
+  queues.get('custom').insert(Metrics.fromObject({ mae: 1 }))
+  await queues.flush()
+  stopBroker('redis')
+  try {
+    queues.get('custom').insert(Metrics.fromObject({ mae: 3 }))
+    const flushing = queues.flush()
+    startBroker('redis')
+    // PUBLISH is done when the server replies (pub/sub keeps nothing for late subscribers), so
+    // what matters is that the attempt made while it was down was retried, not failed.
+    const stats = await flushing
+    t.like(stats.custom, { inserted: 2, published: 2, failed: 0, pending: 0 })
+  } finally {
+    startBroker('redis')
+    await queues.shutdown()
+  }
 })

@@ -13,11 +13,15 @@ status=0
 echo "test: cargo test (Rust core)"
 cargo test --lib 2>&1 | tee "$log/cargo.txt" || status=1
 
-echo "test: typecheck (facade, tests, examples)"
+echo "test: typecheck (facade, tests, examples; a strict ESM + CJS consumer)"
 npx tsc -p tsconfig.json || status=1
+npx tsc -p examples/typescript || status=1
 
 echo "test: ava (JavaScript API)"
 npx ava --tap 2>&1 | tee "$log/ava.txt" || status=1
+
+echo "test: packaging (npm pack, install without Rust, publish)"
+bash scripts/package-test.sh || status=1
 
 sum() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
 passed=$(( $(sum '[0-9]+ passed;' "$log/cargo.txt") + $(sum '^# pass +[0-9]+' "$log/ava.txt") ))

@@ -25,6 +25,16 @@ export function restartBroker(name: 'kafka' | 'rabbitmq' | 'redis'): void {
   execFileSync('bash', [services, 'restart', name], { stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
+/** Stops a broker (`scripts/services.sh down NAME`). */
+export function stopBroker(name: 'kafka' | 'rabbitmq' | 'redis'): void {
+  execFileSync('bash', [services, 'down', name], { stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
+/** Starts a broker and waits until it accepts connections (`scripts/services.sh up NAME`). */
+export function startBroker(name: 'kafka' | 'rabbitmq' | 'redis'): void {
+  execFileSync('bash', [services, 'up', name], { stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
 /** Runs a Kafka command-line class (e.g. the console consumer) from the broker's libraries. */
 export function kafkaClass(args: string[], timeoutMs = 60_000): string {
   return execFileSync('bash', [services, 'kafka-class', ...args], { encoding: 'utf8', timeout: timeoutMs })

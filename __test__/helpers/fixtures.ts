@@ -58,3 +58,11 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   const promise = new Promise<T>((r) => (resolve = r))
   return { promise, resolve }
 }
+
+/** The value of the first Custom record of each document, in order. */
+export function customValues(documents: ServerRecords[]): Array<number | null> {
+  return documents.map((doc) => {
+    const first = doc.records[0]
+    return first !== undefined && 'Custom' in first ? first.Custom.value : null
+  })
+}
