@@ -322,6 +322,7 @@ rabbitmq_logfiles() { echo "$RABBITMQ_STARTUP_LOG" "$RABBITMQ_LOG_DIR/$RABBITMQ_
 
 RABBITMQ_ENV=(
   HOME="$RABBITMQ_HOME_DIR"
+  ERL_CRASH_DUMP="$RABBITMQ_LOG_DIR/erl_crash.dump"
   RABBITMQ_NODENAME="$RABBITMQ_NODE"
   RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   RABBITMQ_NODE_PORT="$RABBITMQ_PORT"
@@ -480,11 +481,14 @@ cmd_up() {
     pkgs+=($("${n}_packages"))
   done
   [ "${#pkgs[@]}" -eq 0 ] || ensure_packages "${pkgs[@]}"
+  # Always prepare this checkout's state (jars, config, data and home dirs), even when a server
+  # is already listening (perhaps started from another checkout), so that `kafka-class` and a
+  # later `restart` work from here too.
+  prepare "$@"
   for n in "$@"; do
     if [ -n "$("${n}_pid")" ]; then
       started+=(0)
     else
-      call_if "${n}_prepare"
       "${n}_start"
       started+=(1)
     fi
@@ -515,8 +519,20 @@ cmd_down() {
   done
 }
 
-cmd_restart() {
+prepare() {
   local n
+  for n in "$@"; do call_if "${n}_prepare"; done
+}
+
+cmd_restart() {
+  local n pkgs=()
+  for n in "$@"; do
+    # shellcheck disable=SC2207
+    pkgs+=($("${n}_packages"))
+  done
+  [ "${#pkgs[@]}" -eq 0 ] || ensure_packages "${pkgs[@]}"
+  # The stop commands (rabbitmqctl) need this checkout's state too.
+  prepare "$@"
   for n in "$@"; do
     if [ -n "$("${n}_pid")" ]; then "${n}_stop"; fi
   done

@@ -10,6 +10,10 @@ bash scripts/services.sh up
 log=$(mktemp -d)
 status=0
 
+echo "test: lint (cargo fmt --check, clippy -D warnings), as the workflow's lint job"
+cargo fmt -- --check || status=1
+cargo clippy --quiet --lib --tests -- -D warnings || status=1
+
 echo "test: cargo test (Rust core)"
 cargo test --lib 2>&1 | tee "$log/cargo.txt" || status=1
 

@@ -11,7 +11,9 @@ use napi_derive::napi;
 use super::mock_store::BindingMockStore;
 use crate::core::error::{QueueError, Result};
 use crate::core::queue::QueueOptions;
-use crate::core::transport::{FileConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig, TransportConfig};
+use crate::core::transport::{
+  FileConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig, TransportConfig,
+};
 
 /// Which drift profile file each alias uses.
 #[napi(object)]
@@ -100,7 +102,8 @@ impl BindingQueueOptions {
 impl BindingTransportConfig {
   /// The core config; `mock` is the store of a Mock transport.
   pub fn into_core(self, mock: Option<&BindingMockStore>) -> Result<TransportConfig> {
-    let missing = |kind: &str| QueueError::Config(format!("the {kind} transport needs its options"));
+    let missing =
+      |kind: &str| QueueError::Config(format!("the {kind} transport needs its options"));
     let max_retries = self.max_retries.unwrap_or(3);
     match self.kind.as_str() {
       "kafka" => {
@@ -145,7 +148,8 @@ impl BindingTransportConfig {
         }))
       }
       "mock" => {
-        let store = mock.ok_or_else(|| QueueError::Config("the Mock transport needs its store".into()))?;
+        let store =
+          mock.ok_or_else(|| QueueError::Config("the Mock transport needs its store".into()))?;
         Ok(TransportConfig::Mock(store.inner.clone()))
       }
       "file" => {
@@ -157,7 +161,9 @@ impl BindingTransportConfig {
           max_retries,
         }))
       }
-      other => Err(QueueError::Config(format!("unknown transport kind `{other}`"))),
+      other => Err(QueueError::Config(format!(
+        "unknown transport kind `{other}`"
+      ))),
     }
   }
 }
@@ -178,7 +184,9 @@ impl TryFrom<&BindingQueueOptions> for QueueOptions {
     };
     let max_pending_items = match options.max_pending_items {
       None => defaults.max_pending_items,
-      Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => n as usize,
+      Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => {
+        n as usize
+      }
       Some(n) => {
         return Err(QueueError::Config(format!(
           "option `maxPendingItems` must be a whole number from 1 to {} (got {n})",
@@ -188,7 +196,11 @@ impl TryFrom<&BindingQueueOptions> for QueueOptions {
     };
     let max_in_flight = match options.max_in_flight {
       None => defaults.max_in_flight,
-      Some(0) => return Err(QueueError::Config("option `maxInFlight` must be at least 1".into())),
+      Some(0) => {
+        return Err(QueueError::Config(
+          "option `maxInFlight` must be at least 1".into(),
+        ))
+      }
       Some(n) => n as usize,
     };
     Ok(QueueOptions {

@@ -51,6 +51,8 @@ impl BindingMockStore {
   /// Makes every publish attempt take `ms` milliseconds.
   #[napi]
   pub fn set_latency_ms(&self, ms: f64) {
-    self.inner.set_latency(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    self
+      .inner
+      .set_latency(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
   }
 }

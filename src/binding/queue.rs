@@ -63,11 +63,17 @@ impl BindingQueue {
   /// arrays are the caller's reusable buffers, so they may be longer. Returns how many rows were
   /// accepted.
   #[napi(catch_unwind)]
-  pub fn push_rows(&self, values: &[f64], present: &[u32], rows: u32) -> napi::Result<u32, ErrorCode> {
+  pub fn push_rows(
+    &self,
+    values: &[f64],
+    present: &[u32],
+    rows: u32,
+  ) -> napi::Result<u32, ErrorCode> {
     let rows = rows as usize;
     let width = self.bus.slots().len();
     let words = RowBatch::words_for(width);
-    let (Some(values), Some(present)) = (values.get(..rows * width), present.get(..rows * words)) else {
+    let (Some(values), Some(present)) = (values.get(..rows * width), present.get(..rows * words))
+    else {
       return Err(to_napi(QueueError::Internal(format!(
         "pushRows: {rows} rows do not fit the arrays given"
       ))));
@@ -102,7 +108,11 @@ impl BindingQueue {
         uid,
         created_at,
         context: json(context)?,
-        prompt: if prompt.is_empty() { None } else { Some(json(prompt)?) },
+        prompt: if prompt.is_empty() {
+          None
+        } else {
+          Some(json(prompt)?)
+        },
       });
     }
     self

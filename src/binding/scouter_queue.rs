@@ -27,7 +27,8 @@ pub struct BindingErrorEvent {
 }
 
 /// `onError`: called on the main thread; never keeps the process alive (weak).
-type ErrorCallback = ThreadsafeFunction<BindingErrorEvent, (), BindingErrorEvent, Status, false, true>;
+type ErrorCallback =
+  ThreadsafeFunction<BindingErrorEvent, (), BindingErrorEvent, Status, false, true>;
 
 /// The queues of one `fromPath`.
 #[napi]
@@ -44,7 +45,9 @@ pub fn open_queues<'env>(
   transport: BindingTransportConfig,
   mock: Option<&BindingMockStore>,
   options: BindingQueueOptions,
-  #[napi(ts_arg_type = "((event: BindingErrorEvent) => void) | undefined | null")] on_error: Option<ErrorCallback>,
+  #[napi(ts_arg_type = "((event: BindingErrorEvent) => void) | undefined | null")] on_error: Option<
+    ErrorCallback,
+  >,
 ) -> Result<PromiseRaw<'env, Either<BindingScouterQueue, BindingError>>> {
   let prepared = transport.into_core(mock).and_then(|config| {
     let queue_options = QueueOptions::try_from(&options)?;
@@ -70,12 +73,14 @@ pub fn open_queues<'env>(
       Ok(prepared) => prepared,
       Err(error) => return Ok(Either::B(error.into())),
     };
-    Ok(match ScouterQueues::open(sources, config, options, sink, connect_timeout).await {
-      Ok(queues) => Either::A(BindingScouterQueue {
-        inner: Arc::new(queues),
-      }),
-      Err(error) => Either::B(error.into()),
-    })
+    Ok(
+      match ScouterQueues::open(sources, config, options, sink, connect_timeout).await {
+        Ok(queues) => Either::A(BindingScouterQueue {
+          inner: Arc::new(queues),
+        }),
+        Err(error) => Either::B(error.into()),
+      },
+    )
   })
 }
 
@@ -96,7 +101,9 @@ impl BindingScouterQueue {
   /// The queue of `alias`, or null.
   #[napi]
   pub fn queue(&self, alias: String) -> Option<BindingQueue> {
-    self.inner.queue(&alias).map(|bus| BindingQueue { bus: Arc::clone(bus) })
+    self.inner.queue(&alias).map(|bus| BindingQueue {
+      bus: Arc::clone(bus),
+    })
   }
 
   /// Things in the profiles that load but look wrong.
@@ -109,12 +116,22 @@ impl BindingScouterQueue {
   /// a `BindingError` if the queues could not be flushed at all.
   #[napi]
   pub async fn flush(&self, timeout_ms: Option<f64>) -> Option<BindingError> {
-    self.inner.flush(deadline(timeout_ms)).await.err().map(BindingError::from)
+    self
+      .inner
+      .flush(deadline(timeout_ms))
+      .await
+      .err()
+      .map(BindingError::from)
   }
 
   /// Flushes, then stops every task and closes the transport. Idempotent.
   #[napi]
   pub async fn shutdown(&self, timeout_ms: Option<f64>) -> Option<BindingError> {
-    self.inner.shutdown(deadline(timeout_ms)).await.err().map(BindingError::from)
+    self
+      .inner
+      .shutdown(deadline(timeout_ms))
+      .await
+      .err()
+      .map(BindingError::from)
   }
 }

@@ -232,10 +232,7 @@ impl DriftProfile {
       DriftKind::Llm => {
         let file: raw::LlmFile = deserialize(source, &value)?;
         let sample_rate = positive(source, "config.sample_rate", file.config.sample_rate)? as u64;
-        (
-          file.config.id(),
-          ProfileSpec::Llm(LlmSpec { sample_rate }),
-        )
+        (file.config.id(), ProfileSpec::Llm(LlmSpec { sample_rate }))
       }
     };
     Ok(DriftProfile {
@@ -378,11 +375,20 @@ fn psi_bins(source: &str, feature: &str, raw: raw::PsiFeature) -> Result<PsiBins
     "numeric" => {
       let mut bins = Vec::with_capacity(raw.bins.len());
       for (index, bin) in raw.bins.iter().enumerate() {
-        let lower = limit(bin.lower_limit.as_ref())
-          .ok_or_else(|| fail(field(&format!("bins[{index}].lower_limit")), LIMIT_REASON.into()))?;
-        let upper = limit(bin.upper_limit.as_ref())
-          .ok_or_else(|| fail(field(&format!("bins[{index}].upper_limit")), LIMIT_REASON.into()))?;
-        if !(lower < upper) {
+        let lower = limit(bin.lower_limit.as_ref()).ok_or_else(|| {
+          fail(
+            field(&format!("bins[{index}].lower_limit")),
+            LIMIT_REASON.into(),
+          )
+        })?;
+        let upper = limit(bin.upper_limit.as_ref()).ok_or_else(|| {
+          fail(
+            field(&format!("bins[{index}].upper_limit")),
+            LIMIT_REASON.into(),
+          )
+        })?;
+        // Limits come from JSON numbers or "inf" strings, so they are never NaN.
+        if lower >= upper {
           return Err(fail(
             field(&format!("bins[{index}]")),
             format!("lower_limit ({lower}) must be below upper_limit ({upper})"),
@@ -397,10 +403,15 @@ fn psi_bins(source: &str, feature: &str, raw: raw::PsiFeature) -> Result<PsiBins
       bins.sort_by(|a, b| a.upper.total_cmp(&b.upper));
       Ok(PsiBins::Numeric(bins))
     }
-    "category" => Ok(PsiBins::Category(raw.bins.iter().map(|bin| bin.id).collect())),
+    "category" => Ok(PsiBins::Category(
+      raw.bins.iter().map(|bin| bin.id).collect(),
+    )),
     _ => Err(fail(
       field("bin_type"),
-      format!("must be \"Numeric\" or \"Category\" (got \"{}\")", raw.bin_type),
+      format!(
+        "must be \"Numeric\" or \"Category\" (got \"{}\")",
+        raw.bin_type
+      ),
     )),
   }
 }
@@ -543,7 +554,11 @@ mod tests {
 
   fn field_of(result: Result<DriftProfile>) -> (Option<String>, String) {
     match result {
-      Err(QueueError::Profile { path, field, reason }) => {
+      Err(QueueError::Profile {
+        path,
+        field,
+        reason,
+      }) => {
         assert_eq!(path, "p.json");
         (field, reason)
       }
@@ -555,7 +570,9 @@ mod tests {
   fn loads_the_four_fixtures() {
     let spc = DriftProfile::parse("spc.json", SPC).unwrap();
     assert_eq!(spc.identifier(), "scouter/spc_model/v0.1.0/spc");
-    let ProfileSpec::Spc(spec) = &spc.spec else { panic!() };
+    let ProfileSpec::Spc(spec) = &spc.spec else {
+      panic!()
+    };
     assert_eq!(spec.sample_size, 25);
     assert_eq!(spec.features, ["feature_0", "feature_1", "color"]);
     assert_eq!(spec.feature_map["color"]["missing"], 3);
@@ -563,10 +580,18 @@ mod tests {
 
     let psi = DriftProfile::parse("psi.json", PSI).unwrap();
     assert_eq!(psi.identifier(), "scouter/psi_model/v0.1.0/psi");
-    let ProfileSpec::Psi(spec) = &psi.spec else { panic!() };
+    let ProfileSpec::Psi(spec) = &psi.spec else {
+      panic!()
+    };
     let names: Vec<_> = spec.features.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["feature_0", "color"], "unmonitored features are left out");
-    let PsiBins::Numeric(bins) = &spec.features[0].bins else { panic!() };
+    assert_eq!(
+      names,
+      ["feature_0", "color"],
+      "unmonitored features are left out"
+    );
+    let PsiBins::Numeric(bins) = &spec.features[0].bins else {
+      panic!()
+    };
     assert_eq!(bins.len(), 10);
     assert_eq!(bins[0].lower, f64::NEG_INFINITY);
     assert_eq!(bins[9].upper, f64::INFINITY);
@@ -575,7 +600,9 @@ mod tests {
 
     let custom = DriftProfile::parse("custom.json", CUSTOM).unwrap();
     assert_eq!(custom.identifier(), "scouter/custom_model/v0.1.0/custom");
-    let ProfileSpec::Custom(spec) = &custom.spec else { panic!() };
+    let ProfileSpec::Custom(spec) = &custom.spec else {
+      panic!()
+    };
     assert_eq!(spec.metrics, ["mae", "mape"]);
     assert!(custom.warnings.is_empty());
 
@@ -604,7 +631,14 @@ mod tests {
   #[test]
   fn missing_file_names_the_file() {
     let err = DriftProfile::load("/nonexistent/psi.json").unwrap_err();
-    let QueueError::Profile { path, field, reason } = &err else { panic!() };
+    let QueueError::Profile {
+      path,
+      field,
+      reason,
+    } = &err
+    else {
+      panic!()
+    };
     assert_eq!(path, "/nonexistent/psi.json");
     assert_eq!(field, &None);
     assert!(reason.starts_with("cannot be read"), "{reason}");
@@ -636,7 +670,9 @@ mod tests {
 
   #[test]
   fn unknown_drift_type() {
-    let (field, reason) = field_of(edited(SPC, |v| v["config"]["drift_type"] = "Kolmogorov".into()));
+    let (field, reason) = field_of(edited(SPC, |v| {
+      v["config"]["drift_type"] = "Kolmogorov".into()
+    }));
     assert_eq!(field.as_deref(), Some("config.drift_type"));
     assert!(reason.contains("\"Kolmogorov\""), "{reason}");
     let (field, _) = field_of(edited(SPC, |v| v["config"]["drift_type"] = 3.into()));
@@ -696,7 +732,10 @@ mod tests {
     assert_eq!(field.as_deref(), Some("features.feature_0.bins"));
     assert_eq!(reason, "must hold at least one bin");
     let (field, reason) = field_of(edited(PSI, |v| {
-      v["features"]["color"].as_object_mut().unwrap().remove("bins");
+      v["features"]["color"]
+        .as_object_mut()
+        .unwrap()
+        .remove("bins");
     }));
     assert_eq!(field.as_deref(), Some("features.color.bins"));
     assert_eq!(reason, "is missing");
@@ -707,16 +746,26 @@ mod tests {
     let (field, reason) = field_of(edited(PSI, |v| {
       v["features"]["feature_0"]["bins"][3]["lower_limit"] = "lots".into()
     }));
-    assert_eq!(field.as_deref(), Some("features.feature_0.bins[3].lower_limit"));
+    assert_eq!(
+      field.as_deref(),
+      Some("features.feature_0.bins[3].lower_limit")
+    );
     assert_eq!(reason, LIMIT_REASON);
     let (field, _) = field_of(edited(PSI, |v| {
       v["features"]["feature_0"]["bins"][0]["upper_limit"] = Value::Null
     }));
-    assert_eq!(field.as_deref(), Some("features.feature_0.bins[0].upper_limit"));
-    let (field, reason) = field_of(edited(PSI, |v| v["features"]["color"]["bin_type"] = "Fuzzy".into()));
+    assert_eq!(
+      field.as_deref(),
+      Some("features.feature_0.bins[0].upper_limit")
+    );
+    let (field, reason) = field_of(edited(PSI, |v| {
+      v["features"]["color"]["bin_type"] = "Fuzzy".into()
+    }));
     assert_eq!(field.as_deref(), Some("features.color.bin_type"));
     assert!(reason.contains("Fuzzy"));
-    let (field, _) = field_of(edited(PSI, |v| v["features"]["color"]["bins"][1]["id"] = 1.5.into()));
+    let (field, _) = field_of(edited(PSI, |v| {
+      v["features"]["color"]["bins"][1]["id"] = 1.5.into()
+    }));
     assert_eq!(field.as_deref(), Some("features.color.bins[1].id"));
   }
 
@@ -737,7 +786,9 @@ mod tests {
       v.as_object_mut().unwrap().remove("metrics");
     }));
     assert_eq!(field.as_deref(), Some("metrics"));
-    let (field, _) = field_of(edited(CUSTOM, |v| v["metrics"] = serde_json::json!(["mae"])));
+    let (field, _) = field_of(edited(CUSTOM, |v| {
+      v["metrics"] = serde_json::json!(["mae"])
+    }));
     assert_eq!(field.as_deref(), Some("metrics"));
   }
 

@@ -23,7 +23,9 @@ use tokio::task::{JoinError, JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::core::aggregate::{Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, SpcAggregator};
+use crate::core::aggregate::{
+  Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, SpcAggregator,
+};
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::item::{ItemBatch, QueueItem};
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
@@ -131,13 +133,42 @@ impl QueueBus {
     };
     let id = profile.id;
     let event_task = match profile.spec {
-      ProfileSpec::Spc(spec) => spawn_event_loop(SpcAggregator::new(id, spec), capacity, context, rx, token.clone()),
-      ProfileSpec::Psi(spec) => spawn_event_loop(PsiAggregator::new(id, spec), capacity, context, rx, token.clone()),
-      ProfileSpec::Custom(spec) => spawn_event_loop(CustomAggregator::new(id, spec), capacity, context, rx, token.clone()),
-      ProfileSpec::Llm(spec) => spawn_event_loop(LlmAggregator::new(id, spec), capacity, context, rx, token.clone()),
+      ProfileSpec::Spc(spec) => spawn_event_loop(
+        SpcAggregator::new(id, spec),
+        capacity,
+        context,
+        rx,
+        token.clone(),
+      ),
+      ProfileSpec::Psi(spec) => spawn_event_loop(
+        PsiAggregator::new(id, spec),
+        capacity,
+        context,
+        rx,
+        token.clone(),
+      ),
+      ProfileSpec::Custom(spec) => spawn_event_loop(
+        CustomAggregator::new(id, spec),
+        capacity,
+        context,
+        rx,
+        token.clone(),
+      ),
+      ProfileSpec::Llm(spec) => spawn_event_loop(
+        LlmAggregator::new(id, spec),
+        capacity,
+        context,
+        rx,
+        token.clone(),
+      ),
     };
     let timer_task = matches!(kind, DriftKind::Psi | DriftKind::Custom).then(|| {
-      tokio::spawn(run_timer(tx.clone(), last_publish, options.flush_interval, token.clone()))
+      tokio::spawn(run_timer(
+        tx.clone(),
+        last_publish,
+        options.flush_interval,
+        token.clone(),
+      ))
     });
 
     Arc::new(QueueBus {
@@ -184,7 +215,8 @@ impl QueueBus {
     }
     match (&batch, self.kind) {
       (ItemBatch::Llm(_), DriftKind::Llm) => {}
-      (ItemBatch::Rows(rows), kind) if kind != DriftKind::Llm && rows.width() == self.slots.len() => {}
+      (ItemBatch::Rows(rows), kind)
+        if kind != DriftKind::Llm && rows.width() == self.slots.len() => {}
       _ => {
         return Err(QueueError::Internal(format!(
           "a batch of the wrong shape was pushed into {} queue `{}`",
@@ -220,7 +252,12 @@ impl QueueBus {
 
   async fn request_flush(&self, deadline: Option<Instant>) -> Result<()> {
     let (done, finished) = oneshot::channel();
-    let stopped = || QueueError::Internal(format!("the event task of queue `{}` has stopped", self.alias));
+    let stopped = || {
+      QueueError::Internal(format!(
+        "the event task of queue `{}` has stopped",
+        self.alias
+      ))
+    };
     self
       .tx
       .send(Event::Flush { deadline, done })
@@ -333,7 +370,12 @@ impl<A: Aggregator> EventLoop<A> {
         let _ = done.send(());
       }
       Event::Tick => {
-        let due = *self.cx.last_publish.lock().unwrap_or_else(|p| p.into_inner()) + self.cx.flush_interval;
+        let due = *self
+          .cx
+          .last_publish
+          .lock()
+          .unwrap_or_else(|p| p.into_inner())
+          + self.cx.flush_interval;
         if Instant::now() >= due {
           self.publish_buffer().await;
           self.cx.mark_published();
@@ -350,7 +392,9 @@ impl<A: Aggregator> EventLoop<A> {
         // `QueueBus::push` checks shapes, so this is a bug; count the items rather than lose them.
         let count = batch.len() as u64;
         self.cx.stats.failed(count, "batch of the wrong kind");
-        self.cx.report(QueueError::Internal("batch of the wrong kind reached the event task".into()));
+        self.cx.report(QueueError::Internal(
+          "batch of the wrong kind reached the event task".into(),
+        ));
         return;
       }
     };
@@ -420,7 +464,11 @@ impl<A: Aggregator> EventLoop<A> {
     let first = transport.publish(Arc::clone(&document));
     let handle = self.in_flight.spawn(async move {
       let result = confirm_with_retry(transport.as_ref(), &document, first, &policy).await;
-      Publish { items, records, result }
+      Publish {
+        items,
+        records,
+        result,
+      }
     });
     self.in_flight_items.insert(handle.id(), items);
   }
@@ -431,7 +479,10 @@ impl<A: Aggregator> EventLoop<A> {
       Ok((id, publish)) => {
         self.in_flight_items.remove(&id);
         match publish.result {
-          Ok(()) => self.cx.stats.published(publish.items, publish.records, 1, Utc::now()),
+          Ok(()) => self
+            .cx
+            .stats
+            .published(publish.items, publish.records, 1, Utc::now()),
           Err(error) => {
             self.cx.stats.failed(publish.items, &error.to_string());
             self.cx.report(QueueError::Transport(error));
@@ -443,13 +494,18 @@ impl<A: Aggregator> EventLoop<A> {
         let message = if error.is_cancelled() {
           "publish not confirmed before the flush deadline".to_string()
         } else {
-          format!("publish task panicked: {}", panic_message(&*error.into_panic()))
+          format!(
+            "publish task panicked: {}",
+            panic_message(&*error.into_panic())
+          )
         };
         self.cx.stats.failed(items, &message);
-        self.cx.report(QueueError::Transport(TransportError::retryable(
-          self.cx.transport.name(),
-          message,
-        )));
+        self
+          .cx
+          .report(QueueError::Transport(TransportError::retryable(
+            self.cx.transport.name(),
+            message,
+          )));
       }
     }
   }
@@ -460,16 +516,18 @@ impl<A: Aggregator> EventLoop<A> {
     while !self.in_flight.is_empty() {
       let next = match deadline {
         None => self.in_flight.join_next_with_id().await,
-        Some(deadline) => match tokio::time::timeout_at(deadline, self.in_flight.join_next_with_id()).await {
-          Ok(next) => next,
-          Err(_elapsed) => {
-            self.in_flight.abort_all();
-            while let Some(joined) = self.in_flight.join_next_with_id().await {
-              self.settle(joined);
+        Some(deadline) => {
+          match tokio::time::timeout_at(deadline, self.in_flight.join_next_with_id()).await {
+            Ok(next) => next,
+            Err(_elapsed) => {
+              self.in_flight.abort_all();
+              while let Some(joined) = self.in_flight.join_next_with_id().await {
+                self.settle(joined);
+              }
+              return;
             }
-            return;
           }
-        },
+        }
       };
       match next {
         Some(joined) => self.settle(joined),
@@ -495,9 +553,16 @@ impl<A: Aggregator> EventLoop<A> {
       }
     }
     self.in_flight.abort_all();
-    lost += self.in_flight_items.drain().map(|(_, items)| items).sum::<u64>();
+    lost += self
+      .in_flight_items
+      .drain()
+      .map(|(_, items)| items)
+      .sum::<u64>();
     if lost > 0 {
-      self.cx.stats.failed(lost, "queue stopped before these items were published");
+      self
+        .cx
+        .stats
+        .failed(lost, "queue stopped before these items were published");
     }
   }
 }

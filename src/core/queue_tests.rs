@@ -15,52 +15,98 @@ use crate::core::scouter_queue::ScouterQueues;
 use crate::core::transport::{MockStore, TransportConfig};
 
 fn fixture(name: &str) -> PathBuf {
-  PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures").join(name)
+  PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    .join("__test__/fixtures")
+    .join(name)
 }
 
 type Reports = Arc<Mutex<Vec<(String, String)>>>;
 
-async fn open(names: &[(&str, &str)], store: &Arc<MockStore>, options: QueueOptions) -> (ScouterQueues, Reports) {
+async fn open(
+  names: &[(&str, &str)],
+  store: &Arc<MockStore>,
+  options: QueueOptions,
+) -> (ScouterQueues, Reports) {
   let reports: Reports = Arc::default();
   let sink_reports = Arc::clone(&reports);
-  let sink: ErrorSink = Arc::new(move |alias, err| sink_reports.lock().unwrap().push((alias.to_string(), err.to_string())));
-  let sources = names.iter().map(|(alias, file)| (alias.to_string(), fixture(file))).collect();
-  let queues = ScouterQueues::open(sources, TransportConfig::Mock(Arc::clone(store)), options, sink, None)
-    .await
-    .unwrap();
+  let sink: ErrorSink = Arc::new(move |alias, err| {
+    sink_reports
+      .lock()
+      .unwrap()
+      .push((alias.to_string(), err.to_string()))
+  });
+  let sources = names
+    .iter()
+    .map(|(alias, file)| (alias.to_string(), fixture(file)))
+    .collect();
+  let queues = ScouterQueues::open(
+    sources,
+    TransportConfig::Mock(Arc::clone(store)),
+    options,
+    sink,
+    None,
+  )
+  .await
+  .unwrap();
   (queues, reports)
 }
 
 fn psi_rows(values: &[f64]) -> ItemBatch {
   // PSI fixture slots: feature_0, color.
-  ItemBatch::Rows(RowBatch::from_rows(2, &values.iter().map(|v| vec![Some(*v), None]).collect::<Vec<_>>()))
+  ItemBatch::Rows(RowBatch::from_rows(
+    2,
+    &values
+      .iter()
+      .map(|v| vec![Some(*v), None])
+      .collect::<Vec<_>>(),
+  ))
 }
 
 fn documents(store: &MockStore) -> Vec<Value> {
-  store.documents().iter().map(|d| serde_json::from_str(d).unwrap()).collect()
+  store
+    .documents()
+    .iter()
+    .map(|d| serde_json::from_str(d).unwrap())
+    .collect()
 }
 
 /// Sum of `bin_count` over a PSI document.
 fn counted(doc: &Value) -> u64 {
-  doc["records"].as_array().unwrap().iter().map(|r| r["Psi"]["bin_count"].as_u64().unwrap()).sum()
+  doc["records"]
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|r| r["Psi"]["bin_count"].as_u64().unwrap())
+    .sum()
 }
 
 #[tokio::test(start_paused = true)]
 async fn psi_publishes_full_batches_and_the_rest_on_flush() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(&[("psi", "psi_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, _) = open(
+    &[("psi", "psi_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let bus = queues.queue("psi").unwrap();
   for _ in 0..5 {
     assert_eq!(bus.push(psi_rows(&[0.5; 500])).unwrap(), 500);
   }
   queues.flush(None).await.unwrap();
   let docs = documents(&store);
-  assert_eq!(docs.iter().map(counted).collect::<Vec<_>>(), [1000, 1000, 500]);
+  assert_eq!(
+    docs.iter().map(counted).collect::<Vec<_>>(),
+    [1000, 1000, 500]
+  );
   // Only feature_0 had values: ten bins per document, the first one holding everything.
   assert_eq!(docs[2]["records"].as_array().unwrap().len(), 10);
   assert_eq!(docs[2]["records"][0]["Psi"]["bin_id"], 1);
   let stats = bus.stats();
-  assert_eq!((stats.inserted, stats.published, stats.pending), (2500, 2500, 0));
+  assert_eq!(
+    (stats.inserted, stats.published, stats.pending),
+    (2500, 2500, 0)
+  );
   assert_eq!((stats.documents, stats.records), (3, 30));
   assert!(stats.balanced());
 }
@@ -78,7 +124,10 @@ async fn timer_publishes_once_the_interval_has_passed() {
   tokio::time::sleep(Duration::from_millis(29_900)).await;
   assert!(store.documents().is_empty(), "nothing before the interval");
   tokio::time::sleep(Duration::from_millis(200)).await;
-  assert_eq!(documents(&store).iter().map(counted).collect::<Vec<_>>(), [10]);
+  assert_eq!(
+    documents(&store).iter().map(counted).collect::<Vec<_>>(),
+    [10]
+  );
 
   // The clock restarts at that publish.
   bus.push(psi_rows(&[2.5; 3])).unwrap();
@@ -96,10 +145,32 @@ async fn custom_timer_and_spc_has_none() {
     flush_interval: Duration::from_secs(5),
     ..QueueOptions::default()
   };
-  let (queues, _) = open(&[("custom", "custom_profile.json"), ("spc", "spc_profile.json")], &store, options).await;
+  let (queues, _) = open(
+    &[
+      ("custom", "custom_profile.json"),
+      ("spc", "spc_profile.json"),
+    ],
+    &store,
+    options,
+  )
+  .await;
   // Custom slots: mae, mape. SPC slots: feature_0, feature_1, color.
-  queues.queue("custom").unwrap().push(ItemBatch::Rows(RowBatch::from_rows(2, &[vec![Some(1.0), Some(2.0)]]))).unwrap();
-  queues.queue("spc").unwrap().push(ItemBatch::Rows(RowBatch::from_rows(3, &[vec![Some(1.0), None, None]]))).unwrap();
+  queues
+    .queue("custom")
+    .unwrap()
+    .push(ItemBatch::Rows(RowBatch::from_rows(
+      2,
+      &[vec![Some(1.0), Some(2.0)]],
+    )))
+    .unwrap();
+  queues
+    .queue("spc")
+    .unwrap()
+    .push(ItemBatch::Rows(RowBatch::from_rows(
+      3,
+      &[vec![Some(1.0), None, None]],
+    )))
+    .unwrap();
   tokio::time::sleep(Duration::from_secs(6)).await;
   let docs = documents(&store);
   assert_eq!(docs.len(), 1);
@@ -125,11 +196,17 @@ async fn pending_bound_drops_and_counts() {
   assert_eq!(bus.push(psi_rows(&[1.0; 1000])).unwrap(), 500);
   assert_eq!(bus.push(psi_rows(&[1.0; 10])).unwrap(), 0);
   let stats = bus.stats();
-  assert_eq!((stats.inserted, stats.pending, stats.dropped), (2010, 1500, 510));
+  assert_eq!(
+    (stats.inserted, stats.pending, stats.dropped),
+    (2010, 1500, 510)
+  );
   assert!(stats.balanced());
   queues.flush(None).await.unwrap();
   let stats = bus.stats();
-  assert_eq!((stats.published, stats.pending, stats.dropped), (1500, 0, 510));
+  assert_eq!(
+    (stats.published, stats.pending, stats.dropped),
+    (1500, 0, 510)
+  );
   assert!(stats.balanced());
 }
 
@@ -137,7 +214,12 @@ async fn pending_bound_drops_and_counts() {
 async fn invariant_holds_while_a_slow_transport_publishes() {
   let store = Arc::new(MockStore::new(0));
   store.set_latency(Duration::from_millis(500));
-  let (queues, _) = open(&[("psi", "psi_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, _) = open(
+    &[("psi", "psi_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let bus = Arc::clone(queues.queue("psi").unwrap());
   let flushing = tokio::spawn(async move { queues.flush(None).await.map(|_| queues) });
   for _ in 0..40 {
@@ -149,21 +231,35 @@ async fn invariant_holds_while_a_slow_transport_publishes() {
   let queues = flushing.await.unwrap().unwrap();
   queues.flush(None).await.unwrap();
   let stats = bus.stats();
-  assert_eq!((stats.inserted, stats.published, stats.pending), (10_000, 10_000, 0));
+  assert_eq!(
+    (stats.inserted, stats.published, stats.pending),
+    (10_000, 10_000, 0)
+  );
 }
 
 #[tokio::test(start_paused = true)]
 async fn flush_deadline_counts_unconfirmed_as_failed() {
   let store = Arc::new(MockStore::new(0));
   store.set_latency(Duration::from_secs(3600));
-  let (queues, reports) = open(&[("psi", "psi_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, reports) = open(
+    &[("psi", "psi_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let bus = queues.queue("psi").unwrap();
   bus.push(psi_rows(&[1.0; 20])).unwrap();
   let started = Instant::now();
-  queues.shutdown(Some(Instant::now() + Duration::from_secs(2))).await.unwrap();
+  queues
+    .shutdown(Some(Instant::now() + Duration::from_secs(2)))
+    .await
+    .unwrap();
   assert!(started.elapsed() < Duration::from_secs(3));
   let stats = bus.stats();
-  assert_eq!((stats.failed, stats.pending, stats.publish_failures), (20, 0, 1));
+  assert_eq!(
+    (stats.failed, stats.pending, stats.publish_failures),
+    (20, 0, 1)
+  );
   assert!(stats.balanced());
   assert!(reports.lock().unwrap()[0].1.contains("deadline"));
 }
@@ -171,7 +267,12 @@ async fn flush_deadline_counts_unconfirmed_as_failed() {
 #[tokio::test(start_paused = true)]
 async fn retries_then_failure_is_counted_and_reported() {
   let store = Arc::new(MockStore::new(2));
-  let (queues, reports) = open(&[("psi", "psi_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, reports) = open(
+    &[("psi", "psi_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let bus = queues.queue("psi").unwrap();
   store.fail_next(2, true);
   bus.push(psi_rows(&[1.0; 5])).unwrap();
@@ -183,7 +284,10 @@ async fn retries_then_failure_is_counted_and_reported() {
   bus.push(psi_rows(&[1.0; 7])).unwrap();
   queues.flush(None).await.unwrap();
   let stats = bus.stats();
-  assert_eq!((stats.published, stats.failed, stats.publish_failures), (5, 7, 1));
+  assert_eq!(
+    (stats.published, stats.failed, stats.publish_failures),
+    (5, 7, 1)
+  );
   let reports = reports.lock().unwrap();
   assert_eq!(reports.len(), 1);
   assert_eq!(reports[0].0, "psi");
@@ -194,7 +298,12 @@ async fn retries_then_failure_is_counted_and_reported() {
 #[tokio::test(start_paused = true)]
 async fn permanent_failure_is_not_retried() {
   let store = Arc::new(MockStore::new(3));
-  let (queues, _) = open(&[("psi", "psi_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, _) = open(
+    &[("psi", "psi_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   store.fail_next(1, false);
   queues.queue("psi").unwrap().push(psi_rows(&[1.0])).unwrap();
   queues.flush(None).await.unwrap();
@@ -205,14 +314,22 @@ async fn permanent_failure_is_not_retried() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_is_idempotent_and_closes_the_queue() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(&[("psi", "psi_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, _) = open(
+    &[("psi", "psi_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let bus = Arc::clone(queues.queue("psi").unwrap());
   bus.push(psi_rows(&[1.0; 3])).unwrap();
   let (a, b) = tokio::join!(queues.shutdown(None), queues.shutdown(None));
   a.unwrap();
   b.unwrap();
   assert_eq!(store.documents().len(), 1);
-  assert!(matches!(bus.push(psi_rows(&[1.0])), Err(QueueError::Closed { .. })));
+  assert!(matches!(
+    bus.push(psi_rows(&[1.0])),
+    Err(QueueError::Closed { .. })
+  ));
   bus.flush(None).await.unwrap();
   queues.shutdown(None).await.unwrap();
   assert_eq!(bus.stats().inserted, 3, "a refused push is not an insert");
@@ -221,9 +338,19 @@ async fn shutdown_is_idempotent_and_closes_the_queue() {
 #[tokio::test(start_paused = true)]
 async fn wrong_shape_is_refused() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(&[("psi", "psi_profile.json"), ("llm", "llm_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, _) = open(
+    &[("psi", "psi_profile.json"), ("llm", "llm_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let psi = queues.queue("psi").unwrap();
-  assert!(psi.push(ItemBatch::Rows(RowBatch::from_rows(3, &[vec![None, None, None]]))).is_err());
+  assert!(psi
+    .push(ItemBatch::Rows(RowBatch::from_rows(
+      3,
+      &[vec![None, None, None]]
+    )))
+    .is_err());
   assert!(psi.push(ItemBatch::Llm(vec![])).is_err());
   assert!(queues.queue("llm").unwrap().push(psi_rows(&[1.0])).is_err());
   assert_eq!(psi.stats().inserted, 0);
@@ -232,7 +359,12 @@ async fn wrong_shape_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn llm_records_publish_one_document_per_batch() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(&[("llm", "llm_profile.json")], &store, QueueOptions::default()).await;
+  let (queues, _) = open(
+    &[("llm", "llm_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
   let llm = queues.queue("llm").unwrap();
   let input = |n: u32| LlmInput {
     uid: format!("u{n}"),
@@ -245,7 +377,10 @@ async fn llm_records_publish_one_document_per_batch() {
   // sample_rate 1: capacity 1, every record is its own document.
   let docs = documents(&store);
   assert_eq!(docs.len(), 2);
-  assert_eq!(docs[1]["records"][0]["LLMDrift"]["record"]["context"]["n"], 2);
+  assert_eq!(
+    docs[1]["records"][0]["LLMDrift"]["record"]["context"]["n"],
+    2
+  );
   assert_eq!(llm.stats().published, 2);
 }
 
@@ -263,7 +398,10 @@ async fn open_rejects_a_bad_profile_naming_it() {
   .await
   .err()
   .unwrap();
-  assert!(matches!(err, QueueError::Profile { ref path, .. } if path.ends_with("nope.json")), "{err}");
+  assert!(
+    matches!(err, QueueError::Profile { ref path, .. } if path.ends_with("nope.json")),
+    "{err}"
+  );
 }
 
 /// An aggregator that panics, standing in for a bug.
@@ -276,7 +414,11 @@ impl Aggregator for Exploding {
     DriftKind::Spc
   }
 
-  fn aggregate(&mut self, _items: Vec<Self::Item>, _now: chrono::DateTime<chrono::Utc>) -> crate::core::aggregate::Aggregation {
+  fn aggregate(
+    &mut self,
+    _items: Vec<Self::Item>,
+    _now: chrono::DateTime<chrono::Utc>,
+  ) -> crate::core::aggregate::Aggregation {
     panic!("boom in an aggregator")
   }
 }
@@ -290,9 +432,16 @@ async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
   let cx = LoopContext {
     alias: "x".into(),
     stats: Arc::clone(&stats),
-    transport: Arc::new(crate::core::transport::MockTransport::new(Arc::clone(&store))),
+    transport: Arc::new(crate::core::transport::MockTransport::new(Arc::clone(
+      &store,
+    ))),
     policy: RetryPolicy::new(0),
-    sink: Arc::new(move |alias, err| sink_reports.lock().unwrap().push((alias.to_string(), err.to_string()))),
+    sink: Arc::new(move |alias, err| {
+      sink_reports
+        .lock()
+        .unwrap()
+        .push((alias.to_string(), err.to_string()))
+    }),
     max_in_flight: 4,
     last_publish: Arc::new(Mutex::new(Instant::now())),
     flush_interval: Duration::from_secs(30),
@@ -303,12 +452,22 @@ async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
 
   let flush = || async {
     let (done, finished) = oneshot::channel();
-    tx.send(Event::Flush { deadline: None, done }).await.unwrap();
+    tx.send(Event::Flush {
+      deadline: None,
+      done,
+    })
+    .await
+    .unwrap();
     finished.await.unwrap();
   };
   for _ in 0..2 {
     stats.admit(2);
-    tx.send(Event::Items(ItemBatch::Rows(RowBatch::from_rows(1, &[vec![Some(1.0)], vec![Some(2.0)]])))).await.unwrap();
+    tx.send(Event::Items(ItemBatch::Rows(RowBatch::from_rows(
+      1,
+      &[vec![Some(1.0)], vec![Some(2.0)]],
+    ))))
+    .await
+    .unwrap();
     flush().await;
   }
   // The loop survived the first panic and handled the second batch the same way.
@@ -317,7 +476,11 @@ async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
   assert!(s.balanced());
   let reports = reports.lock().unwrap().clone();
   assert_eq!(reports.len(), 2);
-  assert!(reports[0].1.contains("boom in an aggregator"), "{}", reports[0].1);
+  assert!(
+    reports[0].1.contains("boom in an aggregator"),
+    "{}",
+    reports[0].1
+  );
   assert!(store.documents().is_empty());
   token.cancel();
   task.await.unwrap();

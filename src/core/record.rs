@@ -165,7 +165,8 @@ mod tests {
   use chrono::TimeZone;
 
   fn at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 8, 25, 12, 0, 0).unwrap() + chrono::Duration::nanoseconds(123_456_000)
+    Utc.with_ymd_and_hms(2025, 8, 25, 12, 0, 0).unwrap()
+      + chrono::Duration::nanoseconds(123_456_000)
   }
 
   #[test]

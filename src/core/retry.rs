@@ -39,7 +39,11 @@ impl RetryPolicy {
     }
     let exponential = self
       .base
-      .saturating_mul(1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX))
+      .saturating_mul(
+        1u32
+          .checked_shl(retry.saturating_sub(1))
+          .unwrap_or(u32::MAX),
+      )
       .min(self.cap);
     let half = exponential / 2;
     half + half.mul_f64(fastrand::f64())
@@ -88,7 +92,10 @@ mod tests {
     })
   }
 
-  async fn publish_with_retry(transport: &MockTransport, policy: &RetryPolicy) -> Result<(), TransportError> {
+  async fn publish_with_retry(
+    transport: &MockTransport,
+    policy: &RetryPolicy,
+  ) -> Result<(), TransportError> {
     let document = doc();
     let first = transport.publish(Arc::clone(&document));
     confirm_with_retry(transport, &document, first, policy).await
@@ -104,8 +111,14 @@ mod tests {
       assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
       assert!(policy.delay(30, None) <= Duration::from_secs(30));
     }
-    assert_eq!(policy.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
-    assert_eq!(policy.delay(1, Some(Duration::from_secs(3600))), Duration::from_secs(30));
+    assert_eq!(
+      policy.delay(1, Some(Duration::from_secs(2))),
+      Duration::from_secs(2)
+    );
+    assert_eq!(
+      policy.delay(1, Some(Duration::from_secs(3600))),
+      Duration::from_secs(30)
+    );
   }
 
   #[tokio::test(start_paused = true)]
@@ -113,12 +126,16 @@ mod tests {
     let store = Arc::new(MockStore::new(3));
     let transport = MockTransport::new(Arc::clone(&store));
     store.fail_next(3, true);
-    publish_with_retry(&transport, &RetryPolicy::new(3)).await.unwrap();
+    publish_with_retry(&transport, &RetryPolicy::new(3))
+      .await
+      .unwrap();
     assert_eq!(store.attempts(), 4);
     assert_eq!(store.documents().len(), 1);
 
     store.fail_next(4, true);
-    let err = publish_with_retry(&transport, &RetryPolicy::new(3)).await.unwrap_err();
+    let err = publish_with_retry(&transport, &RetryPolicy::new(3))
+      .await
+      .unwrap_err();
     assert!(err.message.contains("after 3 retries"), "{}", err.message);
     assert_eq!(store.attempts(), 8);
   }
@@ -128,7 +145,9 @@ mod tests {
     let store = Arc::new(MockStore::new(3));
     let transport = MockTransport::new(Arc::clone(&store));
     store.fail_next(1, false);
-    let err = publish_with_retry(&transport, &RetryPolicy::new(3)).await.unwrap_err();
+    let err = publish_with_retry(&transport, &RetryPolicy::new(3))
+      .await
+      .unwrap_err();
     assert!(!err.retryable);
     assert_eq!(store.attempts(), 1);
   }

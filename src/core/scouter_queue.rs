@@ -51,7 +51,9 @@ impl ScouterQueues {
     .map_err(|err| QueueError::Internal(format!("profile loading stopped: {err}")))??;
 
     let transport_sink = Arc::clone(&sink);
-    let events = TransportEvents::new(move |error| transport_sink(TRANSPORT_ALIAS, &QueueError::Transport(error)));
+    let events = TransportEvents::new(move |error| {
+      transport_sink(TRANSPORT_ALIAS, &QueueError::Transport(error))
+    });
     let transport = config.connect(events).await?;
     if let Some(timeout) = connect_timeout {
       if let Err(error) = check_ready(transport.as_ref(), timeout).await {
@@ -101,7 +103,11 @@ impl ScouterQueues {
   /// Publishes every queue's buffer and waits until all of it settled, then makes the transport
   /// durable.
   pub async fn flush(&self, deadline: Option<Instant>) -> Result<()> {
-    self.each(deadline, |bus, deadline| async move { bus.flush(deadline).await }).await?;
+    self
+      .each(deadline, |bus, deadline| async move {
+        bus.flush(deadline).await
+      })
+      .await?;
     self.transport_step(self.transport.flush().await);
     Ok(())
   }
@@ -113,7 +119,11 @@ impl ScouterQueues {
       return Ok(());
     }
     *shut = true;
-    let result = self.each(deadline, |bus, deadline| async move { bus.shutdown(deadline).await }).await;
+    let result = self
+      .each(deadline, |bus, deadline| async move {
+        bus.shutdown(deadline).await
+      })
+      .await;
     self.transport_step(self.transport.close().await);
     result
   }
@@ -136,7 +146,9 @@ impl ScouterQueues {
     }
     let mut first_error = None;
     while let Some(joined) = tasks.join_next().await {
-      let result = joined.map_err(|err| QueueError::Internal(err.to_string())).and_then(|r| r);
+      let result = joined
+        .map_err(|err| QueueError::Internal(err.to_string()))
+        .and_then(|r| r);
       if let Err(err) = result {
         first_error.get_or_insert(err);
       }

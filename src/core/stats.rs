@@ -59,7 +59,10 @@ impl QueueStats {
   fn with<T>(&self, f: impl FnOnce(&mut StatsSnapshot) -> T) -> T {
     // A panic never happens while the lock is held (plain arithmetic), so poisoning is moot;
     // recover the data rather than propagate a poison error.
-    let mut guard = self.inner.lock().unwrap_or_else(|poison| poison.into_inner());
+    let mut guard = self
+      .inner
+      .lock()
+      .unwrap_or_else(|poison| poison.into_inner());
     f(&mut guard)
   }
 
@@ -156,7 +159,10 @@ mod tests {
     stats.reject(5);
     let s = stats.snapshot();
     assert!(s.balanced(), "{s:?}");
-    assert_eq!((s.pending, s.sampled_out, s.failed, s.published, s.dropped), (10, 5, 10, 20, 5));
+    assert_eq!(
+      (s.pending, s.sampled_out, s.failed, s.published, s.dropped),
+      (10, 5, 10, 20, 5)
+    );
     assert_eq!(s.last_error.as_deref(), Some("boom"));
     assert_eq!((s.records, s.documents, s.publish_failures), (4, 1, 1));
   }

@@ -86,14 +86,27 @@ mod tests {
 
   #[test]
   fn mean_per_metric() {
-    let items = rows(2, &[vec![Some(1.0), Some(3.0)], vec![Some(2.0), None], vec![Some(6.0), Some(5.0)]]);
+    let items = rows(
+      2,
+      &[
+        vec![Some(1.0), Some(3.0)],
+        vec![Some(2.0), None],
+        vec![Some(6.0), Some(5.0)],
+      ],
+    );
     let out = aggregator().aggregate(items, at());
     assert_eq!(means(&out), [("mae".into(), 3.0), ("mape".into(), 4.0)]);
   }
 
   #[test]
   fn non_finite_values_are_dropped_and_counted() {
-    let items = rows(2, &[vec![Some(f64::NAN), Some(f64::INFINITY)], vec![Some(2.0), None]]);
+    let items = rows(
+      2,
+      &[
+        vec![Some(f64::NAN), Some(f64::INFINITY)],
+        vec![Some(2.0), None],
+      ],
+    );
     let out = aggregator().aggregate(items, at());
     assert_eq!(means(&out), [("mae".into(), 2.0)]);
     assert_eq!(out.dropped_values, 2);

@@ -83,7 +83,11 @@ mod tests {
 
   #[test]
   fn rate_n_keeps_about_one_in_n() {
-    let mut agg = LlmAggregator::with_rng(id(), LlmSpec { sample_rate: 4 }, fastrand::Rng::with_seed(7));
+    let mut agg = LlmAggregator::with_rng(
+      id(),
+      LlmSpec { sample_rate: 4 },
+      fastrand::Rng::with_seed(7),
+    );
     let kept = (0..40_000).filter(|n| agg.admit(&input(*n))).count();
     // Binomial(40000, 0.25): mean 10000, sd ~87; 6 sd either side.
     assert!((9_480..=10_520).contains(&kept), "kept {kept}");
@@ -94,7 +98,9 @@ mod tests {
     let mut agg = LlmAggregator::new(id(), LlmSpec { sample_rate: 1 });
     let out = agg.aggregate(vec![input(1), input(2)], at());
     assert_eq!(out.records.len(), 2);
-    let ServerRecord::LlmDrift(drift) = &out.records[1] else { panic!() };
+    let ServerRecord::LlmDrift(drift) = &out.records[1] else {
+      panic!()
+    };
     assert_eq!(drift.record.uid, "uid-2");
     assert_eq!(drift.record.context.get(), r#"{"n":2}"#);
     assert_eq!(drift.record.space, "scouter");

@@ -103,8 +103,14 @@ mod tests {
   use crate::core::profile::{DriftProfile, ProfileSpec};
 
   fn fixture() -> PsiAggregator {
-    let profile = DriftProfile::parse("psi.json", include_str!("../../../__test__/fixtures/psi_profile.json")).unwrap();
-    let ProfileSpec::Psi(spec) = profile.spec else { panic!() };
+    let profile = DriftProfile::parse(
+      "psi.json",
+      include_str!("../../../__test__/fixtures/psi_profile.json"),
+    )
+    .unwrap();
+    let ProfileSpec::Psi(spec) = profile.spec else {
+      panic!()
+    };
     PsiAggregator::new(profile.id, spec)
   }
 
@@ -121,16 +127,36 @@ mod tests {
   }
 
   fn numeric(values: &[f64]) -> Vec<(u64, u64)> {
-    let items = rows(2, &values.iter().map(|v| vec![Some(*v), None]).collect::<Vec<_>>());
+    let items = rows(
+      2,
+      &values
+        .iter()
+        .map(|v| vec![Some(*v), None])
+        .collect::<Vec<_>>(),
+    );
     let out = fixture().aggregate(items, at());
-    counts(&out).into_iter().map(|(_, id, count)| (id, count)).collect()
+    counts(&out)
+      .into_iter()
+      .map(|(_, id, count)| (id, count))
+      .collect()
   }
 
   #[test]
   fn numeric_limits_are_lower_exclusive_upper_inclusive() {
     // Bins: 1 = (-inf, 1], 2 = (1, 2], ..., 10 = (9, inf).
     let got = numeric(&[1.0, 1.5, 2.0, 9.0, 9.5, -3.0]);
-    let expected: Vec<(u64, u64)> = vec![(1, 2), (2, 2), (3, 0), (4, 0), (5, 0), (6, 0), (7, 0), (8, 0), (9, 1), (10, 1)];
+    let expected: Vec<(u64, u64)> = vec![
+      (1, 2),
+      (2, 2),
+      (3, 0),
+      (4, 0),
+      (5, 0),
+      (6, 0),
+      (7, 0),
+      (8, 0),
+      (9, 1),
+      (10, 1),
+    ];
     assert_eq!(got, expected);
   }
 
@@ -151,7 +177,10 @@ mod tests {
 
   #[test]
   fn nan_is_dropped_and_counted_without_failing_the_batch() {
-    let items = rows(2, &[vec![Some(f64::NAN), Some(1.0)], vec![Some(3.5), Some(7.0)]]);
+    let items = rows(
+      2,
+      &[vec![Some(f64::NAN), Some(1.0)], vec![Some(3.5), Some(7.0)]],
+    );
     let out = fixture().aggregate(items, at());
     // NaN for feature_0, code 7 has no colour bin.
     assert_eq!(out.dropped_values, 2);
@@ -182,11 +211,22 @@ mod tests {
 
   #[test]
   fn feature_without_values_yields_no_records() {
-    let items = rows(2, &[vec![None, Some(2.0)], vec![None, Some(2.0)], vec![None, Some(0.0)]]);
+    let items = rows(
+      2,
+      &[
+        vec![None, Some(2.0)],
+        vec![None, Some(2.0)],
+        vec![None, Some(0.0)],
+      ],
+    );
     let out = fixture().aggregate(items, at());
     assert_eq!(
       counts(&out),
-      [("color".into(), 0, 1), ("color".into(), 1, 0), ("color".into(), 2, 2)]
+      [
+        ("color".into(), 0, 1),
+        ("color".into(), 1, 0),
+        ("color".into(), 2, 2)
+      ]
     );
   }
 
@@ -200,7 +240,18 @@ mod tests {
 
   #[test]
   fn first_bin_without_minus_infinity_does_not_take_it() {
-    let bins = PsiBins::Numeric(vec![NumericBin { id: 1, lower: 0.0, upper: 1.0 }, NumericBin { id: 2, lower: 1.0, upper: 2.0 }]);
+    let bins = PsiBins::Numeric(vec![
+      NumericBin {
+        id: 1,
+        lower: 0.0,
+        upper: 1.0,
+      },
+      NumericBin {
+        id: 2,
+        lower: 1.0,
+        upper: 2.0,
+      },
+    ]);
     assert_eq!(bin_index(&bins, f64::NEG_INFINITY), None);
     assert_eq!(bin_index(&bins, 0.0), None);
     assert_eq!(bin_index(&bins, 0.5), Some(0));

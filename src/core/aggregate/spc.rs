@@ -31,7 +31,8 @@ impl Aggregator for SpcAggregator {
   fn aggregate(&mut self, items: Vec<RowRef>, now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     for (slot, feature) in self.spec.features.iter().enumerate() {
-      let values: Vec<f64> = column(&items, slot, f64::is_finite, &mut out.dropped_values).collect();
+      let values: Vec<f64> =
+        column(&items, slot, f64::is_finite, &mut out.dropped_values).collect();
       for chunk in values.chunks(self.spec.sample_size) {
         let mean = chunk.iter().sum::<f64>() / chunk.len() as f64;
         // A sum of finite values can still overflow to infinity; the server rejects it.
@@ -98,21 +99,44 @@ mod tests {
     let out = aggregator(4).aggregate(items, at());
     assert_eq!(means(&out), [("a".into(), 3.0), ("b".into(), 25.0)]);
     assert_eq!(out.dropped_values, 0);
-    let ServerRecord::Spc(first) = &out.records[0] else { panic!() };
-    assert_eq!((first.space.as_str(), first.name.as_str(), first.version.as_str()), ("scouter", "spc_model", "0.1.0"));
+    let ServerRecord::Spc(first) = &out.records[0] else {
+      panic!()
+    };
+    assert_eq!(
+      (
+        first.space.as_str(),
+        first.name.as_str(),
+        first.version.as_str()
+      ),
+      ("scouter", "spc_model", "0.1.0")
+    );
     assert_eq!(first.created_at, at());
   }
 
   #[test]
   fn short_last_chunk_is_a_mean_over_fewer_values() {
-    let items = rows(2, &[vec![Some(1.0), None], vec![Some(2.0), None], vec![Some(4.0), None]]);
+    let items = rows(
+      2,
+      &[
+        vec![Some(1.0), None],
+        vec![Some(2.0), None],
+        vec![Some(4.0), None],
+      ],
+    );
     let out = aggregator(2).aggregate(items, at());
     assert_eq!(means(&out), [("a".into(), 1.5), ("a".into(), 4.0)]);
   }
 
   #[test]
   fn missing_features_give_fewer_values_and_no_record_when_none() {
-    let items = rows(2, &[vec![Some(1.0), None], vec![None, None], vec![Some(5.0), None]]);
+    let items = rows(
+      2,
+      &[
+        vec![Some(1.0), None],
+        vec![None, None],
+        vec![Some(5.0), None],
+      ],
+    );
     let out = aggregator(3).aggregate(items, at());
     assert_eq!(means(&out), [("a".into(), 3.0)]);
     assert_eq!(out.dropped_values, 0, "absent is not unusable");

@@ -59,9 +59,12 @@ impl Dispatcher {
       if !queued {
         return Err(TransportError::permanent(name, "the transport is closed"));
       }
-      confirmed
-        .await
-        .unwrap_or_else(|_| Err(TransportError::retryable(name, "the publisher task stopped")))
+      confirmed.await.unwrap_or_else(|_| {
+        Err(TransportError::retryable(
+          name,
+          "the publisher task stopped",
+        ))
+      })
     })
   }
 

@@ -65,12 +65,18 @@ impl FileTransport {
     let path = self.path.clone();
     Box::pin(async move {
       if !sent {
-        return Err(TransportError::permanent("file", format!("{path}: the file transport is closed")));
+        return Err(TransportError::permanent(
+          "file",
+          format!("{path}: the file transport is closed"),
+        ));
       }
       match confirmed.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(TransportError::retryable("file", format!("{path}: {err}"))),
-        Err(_) => Err(TransportError::permanent("file", format!("{path}: the writer stopped"))),
+        Err(_) => Err(TransportError::permanent(
+          "file",
+          format!("{path}: the writer stopped"),
+        )),
       }
     })
   }
@@ -138,7 +144,9 @@ mod tests {
       max_retries: 0,
     })
     .unwrap();
-    let confirmations: Vec<_> = (0..50).map(|n| transport.publish(doc(&format!("{{\"n\":{n}}}")))).collect();
+    let confirmations: Vec<_> = (0..50)
+      .map(|n| transport.publish(doc(&format!("{{\"n\":{n}}}"))))
+      .collect();
     for confirmation in confirmations.into_iter().rev() {
       confirmation.await.unwrap();
     }
@@ -158,6 +166,9 @@ mod tests {
     })
     .err()
     .unwrap();
-    assert!(matches!(err, QueueError::Config(ref m) if m.contains("/nonexistent-dir/x/out.jsonl")), "{err}");
+    assert!(
+      matches!(err, QueueError::Config(ref m) if m.contains("/nonexistent-dir/x/out.jsonl")),
+      "{err}"
+    );
   }
 }

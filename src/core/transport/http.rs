@@ -34,7 +34,14 @@ impl std::fmt::Debug for HttpConfig {
       .field("server_uri", &self.server_uri)
       .field("username", &self.username)
       .field("password", &"[redacted]")
-      .field("auth_token", &if self.auth_token.is_empty() { "" } else { "[redacted]" })
+      .field(
+        "auth_token",
+        &if self.auth_token.is_empty() {
+          ""
+        } else {
+          "[redacted]"
+        },
+      )
       .finish()
   }
 }
@@ -98,7 +105,9 @@ impl Poster {
       .map_err(|err| TransportError::retryable("http", format!("login: {}", describe(err))))?;
     serde_json::from_slice::<Login>(&body)
       .map(|login| login.token)
-      .map_err(|err| TransportError::permanent("http", format!("login answered without a token: {err}")))
+      .map_err(|err| {
+        TransportError::permanent("http", format!("login answered without a token: {err}"))
+      })
   }
 
   async fn post(&self, document: &Document, token: &str) -> Posted {
@@ -112,7 +121,12 @@ impl Poster {
       .await;
     let response = match sent {
       Ok(response) => response,
-      Err(err) => return Posted::Failed(TransportError::retryable("http", format!("POST /scouter/drift: {}", describe(err)))),
+      Err(err) => {
+        return Posted::Failed(TransportError::retryable(
+          "http",
+          format!("POST /scouter/drift: {}", describe(err)),
+        ))
+      }
     };
     if let Some(fresh) = bearer(response.headers()) {
       *self.token.lock().await = Some(fresh);
@@ -126,7 +140,10 @@ impl Poster {
     }
     let headers = response.headers().clone();
     let body = response.text().await.unwrap_or_default();
-    let error = format!("POST /scouter/drift answered {status}: {}", body.chars().take(300).collect::<String>());
+    let error = format!(
+      "POST /scouter/drift answered {status}: {}",
+      body.chars().take(300).collect::<String>()
+    );
     Posted::Failed(if retryable_status(status) {
       with_retry_after(TransportError::retryable("http", error), &headers)
     } else {
@@ -151,7 +168,10 @@ impl Poster {
         match self.post(document, &token).await {
           Posted::Done => Ok(()),
           Posted::Failed(error) => Err(error),
-          Posted::Unauthorized => Err(TransportError::retryable("http", "POST /scouter/drift answered 401 after a fresh login")),
+          Posted::Unauthorized => Err(TransportError::retryable(
+            "http",
+            "POST /scouter/drift answered 401 after a fresh login",
+          )),
         }
       }
     }
@@ -165,13 +185,17 @@ impl HandOver for Poster {
 }
 
 fn retryable_status(status: StatusCode) -> bool {
-  status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT || status.is_server_error()
+  status == StatusCode::TOO_MANY_REQUESTS
+    || status == StatusCode::REQUEST_TIMEOUT
+    || status.is_server_error()
 }
 
 /// `Authorization: Bearer <token>` of a response, if any.
 fn bearer(headers: &HeaderMap) -> Option<String> {
   let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-  let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+  let token = value
+    .strip_prefix("Bearer ")
+    .or_else(|| value.strip_prefix("bearer "))?;
   (!token.is_empty()).then(|| token.to_string())
 }
 
@@ -183,9 +207,11 @@ fn with_retry_after(mut error: TransportError, headers: &HeaderMap) -> Transport
   error.retry_after = if let Ok(seconds) = value.trim().parse::<u64>() {
     Some(Duration::from_secs(seconds))
   } else {
-    chrono::DateTime::parse_from_rfc2822(value)
-      .ok()
-      .map(|at| (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default())
+    chrono::DateTime::parse_from_rfc2822(value).ok().map(|at| {
+      (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default()
+    })
   };
   error
 }
@@ -225,7 +251,9 @@ impl HttpTransport {
     let poster = Poster {
       client,
       config: Arc::new(config.clone()),
-      token: Arc::new(tokio::sync::Mutex::new((!config.auth_token.is_empty()).then(|| config.auth_token.clone()))),
+      token: Arc::new(tokio::sync::Mutex::new(
+        (!config.auth_token.is_empty()).then(|| config.auth_token.clone()),
+      )),
     };
     Ok(HttpTransport {
       dispatcher: Dispatcher::start("http", poster.clone()),
@@ -270,8 +298,13 @@ mod tests {
     assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
     let at = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
     headers.insert(RETRY_AFTER, HeaderValue::from_str(&at).unwrap());
-    let wait = with_retry_after(TransportError::retryable("http", "x"), &headers).retry_after.unwrap();
-    assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{wait:?}");
+    let wait = with_retry_after(TransportError::retryable("http", "x"), &headers)
+      .retry_after
+      .unwrap();
+    assert!(
+      wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+      "{wait:?}"
+    );
   }
 
   #[test]
@@ -301,6 +334,9 @@ mod tests {
       max_retries: 3,
     };
     let printed = format!("{config:?}");
-    assert!(!printed.contains("hunter2") && !printed.contains("tok-123"), "{printed}");
+    assert!(
+      !printed.contains("hunter2") && !printed.contains("tok-123"),
+      "{printed}"
+    );
   }
 }

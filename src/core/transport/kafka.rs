@@ -35,7 +35,16 @@ impl std::fmt::Debug for KafkaConfig {
     let settings: BTreeMap<&str, &str> = self
       .settings
       .iter()
-      .map(|(k, v)| (k.as_str(), if is_secret(k) { "[redacted]" } else { v.as_str() }))
+      .map(|(k, v)| {
+        (
+          k.as_str(),
+          if is_secret(k) {
+            "[redacted]"
+          } else {
+            v.as_str()
+          },
+        )
+      })
       .collect();
     f.debug_struct("KafkaConfig")
       .field("topic", &self.topic)
@@ -47,7 +56,10 @@ impl std::fmt::Debug for KafkaConfig {
 
 /// librdkafka settings whose value must never be printed.
 fn is_secret(key: &str) -> bool {
-  key.contains("password") || key.contains("secret") || key.ends_with(".key") || key.contains("token")
+  key.contains("password")
+    || key.contains("secret")
+    || key.ends_with(".key")
+    || key.contains("token")
 }
 
 /// Reports librdkafka's client-level errors, at most one every few seconds.
@@ -63,9 +75,10 @@ impl ClientContext for ReportingContext {
       return;
     }
     *last = Some(Instant::now());
-    self
-      .events
-      .report(TransportError::retryable("kafka", format!("{error}: {reason}")));
+    self.events.report(TransportError::retryable(
+      "kafka",
+      format!("{error}: {reason}"),
+    ));
   }
 }
 
@@ -105,7 +118,11 @@ impl KafkaTransport {
   }
 
   fn producer(&self) -> Option<FutureProducer<ReportingContext>> {
-    self.producer.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    self
+      .producer
+      .lock()
+      .unwrap_or_else(|p| p.into_inner())
+      .clone()
   }
 }
 
@@ -150,7 +167,10 @@ impl Transport for KafkaTransport {
         match delivery.await {
           Ok(Ok(_)) => Ok(()),
           Ok(Err((error, _message))) => Err(classify(error)),
-          Err(_canceled) => Err(TransportError::retryable("kafka", "the producer dropped the delivery report")),
+          Err(_canceled) => Err(TransportError::retryable(
+            "kafka",
+            "the producer dropped the delivery report",
+          )),
         }
       }),
       Err((error, _record)) => settled(Err(classify(error))),
@@ -165,14 +185,21 @@ impl Transport for KafkaTransport {
         .client()
         .fetch_metadata(Some(&topic), Timeout::After(timeout))
         .map(|_| ())
-        .map_err(|err| TransportError::retryable("kafka", format!("no answer from the brokers: {err}")))
+        .map_err(|err| {
+          TransportError::retryable("kafka", format!("no answer from the brokers: {err}"))
+        })
     })
     .await
     .map_err(|err| TransportError::retryable("kafka", err.to_string()))?
   }
 
   async fn close(&self) -> Result<(), TransportError> {
-    let Some(producer) = self.producer.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+    let Some(producer) = self
+      .producer
+      .lock()
+      .unwrap_or_else(|p| p.into_inner())
+      .take()
+    else {
       return Ok(());
     };
     let timeout = self.close_timeout;

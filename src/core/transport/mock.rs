@@ -113,8 +113,14 @@ impl Transport for MockTransport {
         tokio::time::sleep(latency).await;
       }
       match failure {
-        Some(true) => Err(TransportError::retryable("mock", "injected retryable failure")),
-        Some(false) => Err(TransportError::permanent("mock", "injected permanent failure")),
+        Some(true) => Err(TransportError::retryable(
+          "mock",
+          "injected retryable failure",
+        )),
+        Some(false) => Err(TransportError::permanent(
+          "mock",
+          "injected permanent failure",
+        )),
         None => {
           let json = document.as_str().to_string();
           store.with(|s| s.documents.insert(sequence, json));

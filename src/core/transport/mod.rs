@@ -144,8 +144,14 @@ mod tests {
 
   #[test]
   fn urls_lose_their_password() {
-    assert_eq!(redact_url("amqp://guest:secret@host:5672/%2f"), "amqp://guest:[redacted]@host:5672/%2f");
-    assert_eq!(redact_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    assert_eq!(
+      redact_url("amqp://guest:secret@host:5672/%2f"),
+      "amqp://guest:[redacted]@host:5672/%2f"
+    );
+    assert_eq!(
+      redact_url("redis://127.0.0.1:6379"),
+      "redis://127.0.0.1:6379"
+    );
     assert_eq!(redact_url("redis://:pw@h:1"), "redis://:[redacted]@h:1");
   }
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Confirmation as AmqpConfirmation, Connection, ConnectionProperties};
+use lapin::{
+  BasicProperties, Channel, Confirmation as AmqpConfirmation, Connection, ConnectionProperties,
+};
 
 use super::dispatcher::{settled, Dispatcher, HandOver};
 use super::{Confirmation, Transport};
@@ -57,19 +59,40 @@ impl Publisher {
     }
     *open = None;
     let fail = |what: &str, err: lapin::Error| {
-      TransportError::retryable("rabbitmq", format!("{what} {}: {err}", super::redact_url(&self.address)))
+      TransportError::retryable(
+        "rabbitmq",
+        format!("{what} {}: {err}", super::redact_url(&self.address)),
+      )
     };
-    let connection = tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&self.address, ConnectionProperties::default()))
+    let connection = tokio::time::timeout(
+      CONNECT_TIMEOUT,
+      Connection::connect(&self.address, ConnectionProperties::default()),
+    )
+    .await
+    .map_err(|_| {
+      TransportError::retryable(
+        "rabbitmq",
+        format!(
+          "no connection to {} within 10 s",
+          super::redact_url(&self.address)
+        ),
+      )
+    })?
+    .map_err(|err| fail("cannot connect to", err))?;
+    let channel = connection
+      .create_channel()
       .await
-      .map_err(|_| TransportError::retryable("rabbitmq", format!("no connection to {} within 10 s", super::redact_url(&self.address))))?
-      .map_err(|err| fail("cannot connect to", err))?;
-    let channel = connection.create_channel().await.map_err(|err| fail("no channel on", err))?;
+      .map_err(|err| fail("no channel on", err))?;
     channel
       .confirm_select(ConfirmSelectOptions::default())
       .await
       .map_err(|err| fail("no publisher confirms on", err))?;
     channel
-      .queue_declare(self.queue.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
+      .queue_declare(
+        self.queue.as_str().into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+      )
       .await
       .map_err(|err| fail(&format!("cannot declare queue `{}` on", self.queue), err))?;
     *open = Some((connection, channel.clone()));
@@ -106,7 +129,10 @@ impl HandOver for Publisher {
       Ok(confirm) => confirm,
       Err(err) => {
         self.forget().await;
-        return settled(Err(TransportError::retryable("rabbitmq", format!("publish: {err}"))));
+        return settled(Err(TransportError::retryable(
+          "rabbitmq",
+          format!("publish: {err}"),
+        )));
       }
     };
     let publisher = self.clone();
@@ -115,13 +141,25 @@ impl HandOver for Publisher {
         Ok(AmqpConfirmation::Ack(None)) => Ok(()),
         Ok(AmqpConfirmation::Ack(Some(_returned))) => Err(TransportError::permanent(
           "rabbitmq",
-          format!("the broker returned the message as unroutable (no queue `{}`)", publisher.queue),
+          format!(
+            "the broker returned the message as unroutable (no queue `{}`)",
+            publisher.queue
+          ),
         )),
-        Ok(AmqpConfirmation::Nack(_)) => Err(TransportError::retryable("rabbitmq", "the broker nacked the message")),
-        Ok(AmqpConfirmation::NotRequested) => Err(TransportError::retryable("rabbitmq", "the channel is not in confirm mode")),
+        Ok(AmqpConfirmation::Nack(_)) => Err(TransportError::retryable(
+          "rabbitmq",
+          "the broker nacked the message",
+        )),
+        Ok(AmqpConfirmation::NotRequested) => Err(TransportError::retryable(
+          "rabbitmq",
+          "the channel is not in confirm mode",
+        )),
         Err(err) => {
           publisher.forget().await;
-          Err(TransportError::retryable("rabbitmq", format!("no confirm: {err}")))
+          Err(TransportError::retryable(
+            "rabbitmq",
+            format!("no confirm: {err}"),
+          ))
         }
       }
     })
@@ -162,7 +200,9 @@ impl Transport for RabbitMqTransport {
   async fn ready(&self, timeout: Duration) -> Result<(), TransportError> {
     tokio::time::timeout(timeout, self.publisher.channel())
       .await
-      .map_err(|_| TransportError::retryable("rabbitmq", "no connection within the connect time-out"))?
+      .map_err(|_| {
+        TransportError::retryable("rabbitmq", "no connection within the connect time-out")
+      })?
       .map(|_| ())
   }
 

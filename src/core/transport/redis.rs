@@ -62,7 +62,13 @@ impl Publisher {
     let manager = ConnectionManager::new_with_config(self.client.clone(), config)
       .await
       .map_err(|err| {
-        TransportError::retryable("redis", format!("cannot connect to {}: {err}", super::redact_url(&self.address)))
+        TransportError::retryable(
+          "redis",
+          format!(
+            "cannot connect to {}: {err}",
+            super::redact_url(&self.address)
+          ),
+        )
       })?;
     *slot = Some(manager.clone());
     Ok(manager)
@@ -90,7 +96,10 @@ impl RedisTransport {
   /// Parses the address and starts the publisher task; connects on first use.
   pub fn connect(config: &RedisConfig) -> Result<Self> {
     let client = redis::Client::open(config.address.as_str()).map_err(|err| {
-      QueueError::Config(format!("Redis address {}: {err}", super::redact_url(&config.address)))
+      QueueError::Config(format!(
+        "Redis address {}: {err}",
+        super::redact_url(&config.address)
+      ))
     })?;
     let connection = Publisher {
       client,
