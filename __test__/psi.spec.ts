@@ -118,3 +118,45 @@ test('PSI: rows with different feature orders and names are each encoded by name
     ...allBins('color', [0, 1, 2], { 0: 2, 1: 1, 2: 1 }),
   })
 })
+
+test('PSI: rows of more than 32 monitored features are encoded whole, from objects and from builders', async (t) => {
+  const names = Array.from({ length: 40 }, (_, i) => `f${i}`)
+  const path = editedProfile('psi', (p) => {
+    const bins = p.features.feature_0
+    p.features = Object.fromEntries(names.map((name) => [name, { ...bins, id: name }]))
+    p.config.alert_config.features_to_monitor = names
+  })
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ psi: path }, mock)
+  const psi = queues.get('psi')
+  // Feature i gets value i % 10 + 0.5, i.e. bin (i % 10) + 1; f33 and f39 are left out of row 2.
+  psi.insert(Features.fromObject(Object.fromEntries(names.map((name, i) => [name, (i % 10) + 0.5]))))
+  psi.insert(new Features(names.filter((n) => n !== 'f33' && n !== 'f39').map((name) => Feature.float(name, (Number(name.slice(1)) % 10) + 0.5))))
+  psi.insert(Features.fromObject({ f35: 7.5, f2: 100 }))
+  await queues.shutdown()
+  const counts = psiCounts(mock.documents())
+  t.is(counts['f0:1'], 2)
+  t.is(counts['f33:4'], 1, 'absent in the second row')
+  t.is(counts['f39:10'], 1, 'absent in the second row')
+  t.is(counts['f35:6'], 2)
+  t.is(counts['f35:8'], 1)
+  t.is(counts['f2:3'], 2)
+  t.is(counts['f2:10'], 1)
+  t.is(Object.values(counts).reduce((a, b) => a + b, 0), 40 + 38 + 2)
+})
+
+test('PSI: Features.fromObject reads the row when it is inserted; features are still listed', async (t) => {
+  const row = Features.fromObject({ feature_0: 2.5, color: 'green' })
+  t.deepEqual(
+    row.features.map((f) => [f.name, f.kind, f.value]),
+    [
+      ['feature_0', 'float', 2.5],
+      ['color', 'string', 'green'],
+    ],
+  )
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ psi: profiles.psi }, mock)
+  queues.get('psi').insert(row)
+  await queues.shutdown()
+  t.like(psiCounts(mock.documents()), { 'feature_0:3': 1, 'color:1': 1 })
+})

@@ -1,41 +1,32 @@
-// Insert cost on the caller's thread, measured side by side in one run:
-//   floor     build a plain object of ten numbers and push it into a JS array (the array is
-//             emptied every 512 rows, as a batching pipeline would, so the floor measures the
-//             work and not the garbage collector walking a million live objects)
-//   builders  build new Features([Feature.float(...) x 10]) and insert it into a PSI queue
-//   object    Features.fromObject({...ten numbers}) and insert it into a PSI queue
-// Prints the median ns per row over several rounds, and the ratio to the floor.
+// Insert cost on the caller's thread, measured side by side in one run (issue: benchmarks):
+//   floor         build a plain object of ten numbers and push it into a JS array (emptied every
+//                 512 rows, as a batching pipeline would: otherwise the floor measures the garbage
+//                 collector walking a million live objects, not the work)
+//   scouter-queue new Features([Feature.float x10]) + insert into a PSI queue; the same with
+//                 Features.fromObject; new Metrics([Metric x3]) + insert into a Custom queue
+//   original      scouter-ml 0.9.0 (Python) doing the same through its MockConfig
+// Prints median ns per row over several rounds, the ratios, and each target's pass/miss; writes
+// bench/results/insert.json and insert.md.
 //
 //   node bench/insert.js [rowsPerRound=1000000] [rounds=7]
 'use strict'
 
-const { mkdtempSync, readFileSync, writeFileSync } = require('node:fs')
-const { tmpdir } = require('node:os')
+const { execFileSync } = require('node:child_process')
+const { mkdirSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
-const { ScouterQueue, Feature, Features, MockConfig } = require('scouter-queue')
+const { ScouterQueue, Feature, Features, Metric, Metrics, MockConfig } = require('scouter-queue')
+const { benchProfiles } = require('./profiles')
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
 const ROUNDS = Number(process.argv[3] ?? 7)
-const NAMES = Array.from({ length: 10 }, (_, i) => `feature_${i}`)
-
-/** A PSI profile monitoring ten numeric features, made from the fixture's bins. */
-function tenFeatureProfile() {
-  const fixture = JSON.parse(readFileSync(join(__dirname, '..', '__test__', 'fixtures', 'psi_profile.json'), 'utf8'))
-  const bins = fixture.features.feature_0
-  fixture.features = Object.fromEntries(NAMES.map((name) => [name, { ...bins, id: name }]))
-  fixture.config.alert_config.features_to_monitor = NAMES
-  fixture.config.feature_map = { features: {} }
-  const path = join(mkdtempSync(join(tmpdir(), 'scouter-bench-')), 'psi10.json')
-  writeFileSync(path, JSON.stringify(fixture))
-  return path
-}
+const PY_ROWS = Math.min(ROWS, 200_000)
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
 }
 
-/** ns per row of `body(i)` over ROWS rows, median of ROUNDS rounds (after one warm-up round). */
+/** ns per row of `body(i)`, median of ROUNDS rounds after one warm-up round. */
 function measure(body, between) {
   const results = []
   for (let round = 0; round <= ROUNDS; round++) {
@@ -48,26 +39,36 @@ function measure(body, between) {
   return median(results)
 }
 
+/** The Python original's numbers, or the reason there are none. */
+function python(paths) {
+  try {
+    execFileSync('bash', [join(__dirname, 'setup-python.sh')], { stdio: ['ignore', 'inherit', 'inherit'] })
+    const out = execFileSync(join(__dirname, '.venv', 'bin', 'python'), [join(__dirname, 'python', 'insert.py'), paths.psi, paths.custom, String(PY_ROWS), String(ROUNDS)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    return JSON.parse(out.trim().split('\n').pop())
+  } catch (error) {
+    return { error: String(error.message ?? error).split('\n')[0] }
+  }
+}
+
 async function main() {
+  const paths = benchProfiles()
   const values = Float64Array.from({ length: 1024 }, (_, i) => (i % 97) / 9.7)
   const v = (i, k) => values[(i + k) & 1023]
 
   let sink = []
-  const floor = measure(
-    (i) => {
-      if (sink.length === 512) sink = []
-      sink.push({ feature_0: v(i, 0), feature_1: v(i, 1), feature_2: v(i, 2), feature_3: v(i, 3), feature_4: v(i, 4), feature_5: v(i, 5), feature_6: v(i, 6), feature_7: v(i, 7), feature_8: v(i, 8), feature_9: v(i, 9) })
-    },
-    () => (sink = []),
-  )
+  const floor = measure((i) => {
+    if (sink.length === 512) sink = []
+    sink.push({ feature_0: v(i, 0), feature_1: v(i, 1), feature_2: v(i, 2), feature_3: v(i, 3), feature_4: v(i, 4), feature_5: v(i, 5), feature_6: v(i, 6), feature_7: v(i, 7), feature_8: v(i, 8), feature_9: v(i, 9) })
+  })
 
   const mock = new MockConfig()
-  const queues = await ScouterQueue.fromPath({ psi: tenFeatureProfile() }, mock, { maxPendingItems: 10_000_000 })
+  const queues = await ScouterQueue.fromPath(paths, mock, { maxPendingItems: 10_000_000 })
   const psi = queues.get('psi')
-  const settle = () => {
-    // Between rounds only: let the background publish and forget what the mock kept.
-    mock.clear()
-  }
+  const custom = queues.get('custom')
+  const forget = () => mock.clear() // between rounds only: drop what the mock kept
   const builders = measure((i) => {
     psi.insert(
       new Features([
@@ -83,21 +84,50 @@ async function main() {
         Feature.float('feature_9', v(i, 9)),
       ]),
     )
-  }, settle)
+  }, forget)
   const fromObject = measure((i) => {
     psi.insert(Features.fromObject({ feature_0: v(i, 0), feature_1: v(i, 1), feature_2: v(i, 2), feature_3: v(i, 3), feature_4: v(i, 4), feature_5: v(i, 5), feature_6: v(i, 6), feature_7: v(i, 7), feature_8: v(i, 8), feature_9: v(i, 9) }))
-  }, settle)
+  }, forget)
+  const metrics = measure((i) => {
+    custom.insert(new Metrics([new Metric('mae', v(i, 0)), new Metric('mape', v(i, 1)), new Metric('rmse', v(i, 2))]))
+  }, forget)
   const stats = await queues.shutdown()
+  const original = python(paths)
 
-  const row = (name, ns) => `| ${name.padEnd(58)} | ${ns.toFixed(1).padStart(8)} | ${(ns / floor).toFixed(2).padStart(6)}x |`
-  console.log(`insert cost per row, median of ${ROUNDS} rounds of ${ROWS} rows (node ${process.version})`)
-  console.log(`| ${'what'.padEnd(58)} | ${'ns/row'.padStart(8)} | ${'ratio'.padStart(7)} |`)
-  console.log(`|${'-'.repeat(60)}|${'-'.repeat(10)}|${'-'.repeat(9)}|`)
-  console.log(row('floor: plain object of 10 numbers, pushed to a JS array', floor))
-  console.log(row('scouter-queue: new Features([Feature.float x10]) + insert', builders))
-  console.log(row('scouter-queue: Features.fromObject({10 numbers}) + insert', fromObject))
-  const s = stats.psi
-  console.log(`accounting: inserted ${s.inserted}, published ${s.published}, dropped ${s.dropped}, failed ${s.failed}, pending ${s.pending}`)
+  const rows = [
+    ['floor: plain object of 10 numbers pushed into a JS array', floor, null],
+    ['scouter-queue: new Features([Feature.float x10]) + insert (PSI)', builders, original.psiInsertNs],
+    ['scouter-queue: Features.fromObject({10 numbers}) + insert (PSI)', fromObject, original.psiInsertNs],
+    ['scouter-queue: new Metrics([Metric x3]) + insert (Custom)', metrics, original.customInsertNs],
+  ]
+  const targets = [
+    ['insert median <= 1 µs (PSI, builders)', builders <= 1000],
+    ['insert <= 5x the floor (PSI, builders)', builders <= 5 * floor],
+    ['insert >= 10x faster than the original (PSI)', original.psiInsertNs ? original.psiInsertNs >= 10 * builders : null],
+  ]
+  const accounting = Object.fromEntries(Object.entries(stats).map(([alias, s]) => [alias, { inserted: s.inserted, published: s.published, dropped: s.dropped, failed: s.failed, pending: s.pending }]))
+
+  const fmt = (ns) => (ns == null ? 'n/a' : ns.toFixed(1))
+  const lines = [
+    `Insert cost per row on the caller's thread: median of ${ROUNDS} rounds of ${ROWS} rows (Python: ${PY_ROWS} rows), node ${process.version}, ${new Date().toISOString()}`,
+    '',
+    '| what | ns/row | vs floor | original ns/row | original / scouter-queue |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map(([what, ns, py]) => `| ${what} | ${fmt(ns)} | ${(ns / floor).toFixed(2)}x | ${fmt(py)} | ${py ? (py / ns).toFixed(1) + 'x' : 'n/a'} |`),
+    '',
+    `Original: ${original.implementation ?? original.error}.`,
+    '',
+    '| target | result |',
+    '| --- | --- |',
+    ...targets.map(([what, ok]) => `| ${what} | ${ok === null ? 'n/a' : ok ? 'pass' : 'miss'} |`),
+    '',
+    `Accounting after shutdown: ${JSON.stringify(accounting)}`,
+  ]
+  console.log(lines.join('\n'))
+  const dir = join(__dirname, 'results')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'insert.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows: ROWS, rounds: ROUNDS, floor, builders, fromObject, metrics, original, targets: Object.fromEntries(targets), accounting }, null, 2) + '\n')
+  writeFileSync(join(dir, 'insert.md'), lines.join('\n') + '\n')
 }
 
 main().catch((error) => {

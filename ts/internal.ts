@@ -7,3 +7,6 @@
 export const drain = Symbol('scouter-queue.drain')
 /** Refuses further inserts. */
 export const close = Symbol('scouter-queue.close')
+
+/** The plain object a `Features` was made from by `Features.fromObject`, read by the encoder. */
+export const featureValues = Symbol('scouter-queue.featureValues')

@@ -8,7 +8,7 @@ import { Features } from './builders/feature'
 import { Metrics } from './builders/metric'
 import { LLMRecord } from './builders/llm-record'
 import { QueueClosedError } from './errors'
-import { close, drain } from './internal'
+import { close, drain, featureValues } from './internal'
 import { LlmBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
 import { statsFromBinding, type QueueStats } from './stats'
 import { describe } from './builders/check'
@@ -62,7 +62,10 @@ export class Queue {
     switch (this.kind) {
       case 'spc':
       case 'psi':
-        if (item instanceof Features) return this.#rows!.addFeatures(item.features)
+        if (item instanceof Features) {
+          const values = item[featureValues]
+          return values === undefined ? this.#rows!.addFeatures(item.features) : this.#rows!.addObject(values)
+        }
         break
       case 'custom':
         if (item instanceof Metrics) return this.#rows!.addMetrics(item.metrics)

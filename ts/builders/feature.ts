@@ -2,6 +2,7 @@
  * `Feature` and `Features`: one row of model inputs for SPC and PSI queues. Plain JavaScript
  * objects: building them never crosses into native code, which is what keeps `insert` cheap.
  */
+import { featureValues } from '../internal'
 import { checkName, describe, isPlainObject } from './check'
 
 /** How a feature's value is read: as a number, or as a category through the profile's feature map. */
@@ -116,6 +117,13 @@ export class Feature {
   }
 }
 
+/** Checks one value of `Features.fromObject` as `new Feature(name, value)` would. */
+function checkValue(name: string, value: unknown): void {
+  if (typeof value === 'number' || typeof value === 'string') return
+  if (typeof value === 'bigint') return checkInt(name, value)
+  throw new TypeError(`Feature '${name}' needs a number, bigint or string value, got ${describe(value)}`)
+}
+
 /**
  * A row of features, inserted into an SPC or PSI queue.
  *
@@ -124,35 +132,51 @@ export class Feature {
  * queue.insert(Features.fromObject({ feature_0: 1.5, color: 'red' }))
  */
 export class Features {
-  /** The features of the row. A name given twice counts once: the last one wins. */
-  readonly features: readonly Feature[]
+  #features: readonly Feature[] | undefined
+  /** @internal The object of `fromObject`, encoded directly without `Feature` objects. */
+  readonly [featureValues]: Readonly<Record<string, FeatureValue>> | undefined
 
   /** @throws {TypeError} unless `features` is an array of `Feature`. */
-  constructor(features: readonly Feature[]) {
-    if (!Array.isArray(features)) {
-      throw new TypeError(`Features needs an array of Feature, got ${describe(features)}`)
-    }
-    for (let i = 0; i < features.length; i++) {
-      if (!(features[i] instanceof Feature)) {
-        throw new TypeError(`Features: element ${i} is not a Feature (got ${describe(features[i])})`)
+  constructor(features: readonly Feature[])
+  /** @internal */
+  constructor(features: readonly Feature[] | undefined, values: Readonly<Record<string, FeatureValue>>)
+  constructor(features: readonly Feature[] | undefined, values?: Readonly<Record<string, FeatureValue>>) {
+    if (values === undefined) {
+      if (!Array.isArray(features)) {
+        throw new TypeError(`Features needs an array of Feature, got ${describe(features)}`)
+      }
+      for (let i = 0; i < features.length; i++) {
+        if (!(features[i] instanceof Feature)) {
+          throw new TypeError(`Features: element ${i} is not a Feature (got ${describe(features[i])})`)
+        }
       }
     }
-    this.features = features
+    this.#features = features
+    this[featureValues] = values
+  }
+
+  /** The features of the row. A name given twice counts once: the last one wins. */
+  get features(): readonly Feature[] {
+    if (this.#features === undefined) {
+      const values = this[featureValues]!
+      const list: Feature[] = []
+      for (const name in values) list.push(new Feature(name, values[name] as FeatureValue))
+      this.#features = list
+    }
+    return this.#features
   }
 
   /**
    * A row from a plain object: each own property becomes a feature whose kind is inferred as in
-   * `new Feature(name, value)`.
+   * `new Feature(name, value)`. The fastest way to build a row: no `Feature` objects are made.
+   * The object is read again when the row is inserted, so do not change it in between.
    * @throws {TypeError} unless `values` is a plain object of numbers, bigints and strings.
    */
   static fromObject(values: Readonly<Record<string, FeatureValue>>): Features {
     if (!isPlainObject(values)) {
       throw new TypeError(`Features.fromObject needs a plain object, got ${describe(values)}`)
     }
-    const list: Feature[] = []
-    for (const name in values) {
-      list.push(new Feature(name, values[name] as FeatureValue))
-    }
-    return new Features(list)
+    for (const name in values) checkValue(name, values[name])
+    return new Features(undefined, values)
   }
 }
