@@ -270,13 +270,19 @@ kafka_pid() {
   return 0
 }
 
+# Sends printf-escaped REQUEST to 127.0.0.1:PORT and prints the first N bytes of the answer as
+# hex pairs (empty on no answer within 3 s).
+probe() {
+  timeout 3 bash -c '
+    exec 3<>/dev/tcp/127.0.0.1/'"$1"' || exit 1
+    printf "'"$2"'" >&3
+    head -c '"$3"' <&3 | od -An -v -tx1' 2>/dev/null
+}
+
 # Ready = the broker answers a Metadata (v1, all topics) request and lists at least one broker.
 kafka_ready() {
   local out
-  out="$(timeout 3 bash -c '
-    exec 3<>/dev/tcp/127.0.0.1/'"$KAFKA_PORT"' || exit 1
-    printf "\x00\x00\x00\x0e\x00\x03\x00\x01\x00\x00\x00\x2a\x00\x00\xff\xff\xff\xff" >&3
-    head -c 12 <&3 | od -An -v -tx1' 2>/dev/null)" || return 1
+  out="$(probe "$KAFKA_PORT" '\x00\x00\x00\x0e\x00\x03\x00\x01\x00\x00\x00\x2a\x00\x00\xff\xff\xff\xff' 12)" || return 1
   # shellcheck disable=SC2086
   set -- $out
   # size(4) correlation_id(4) = 42, broker count(4) > 0
@@ -369,10 +375,7 @@ rabbitmq_pid() {
 # (listeners open last in RabbitMQ's boot, after the default guest user exists).
 rabbitmq_ready() {
   local out
-  out="$(timeout 3 bash -c '
-    exec 3<>/dev/tcp/127.0.0.1/'"$RABBITMQ_PORT"' || exit 1
-    printf "AMQP\x00\x00\x09\x01" >&3
-    head -c 11 <&3 | od -An -v -tx1' 2>/dev/null)" || return 1
+  out="$(probe "$RABBITMQ_PORT" 'AMQP\x00\x00\x09\x01' 11)" || return 1
   # shellcheck disable=SC2086
   set -- $out
   # frame type 1 (method), channel 0, ..., class 10 (connection) method 10 (start)

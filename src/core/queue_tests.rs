@@ -51,6 +51,11 @@ async fn open(
   (queues, reports)
 }
 
+/// `open` with the default options.
+async fn open_default(names: &[(&str, &str)], store: &Arc<MockStore>) -> (ScouterQueues, Reports) {
+  open(names, store, QueueOptions::default()).await
+}
+
 fn psi_rows(values: &[f64]) -> ItemBatch {
   // PSI fixture slots: feature_0, color.
   ItemBatch::Rows(RowBatch::from_rows(
@@ -83,12 +88,7 @@ fn counted(doc: &Value) -> u64 {
 #[tokio::test(start_paused = true)]
 async fn psi_publishes_full_batches_and_the_rest_on_flush() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(
-    &[("psi", "psi_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, _) = open_default(&[("psi", "psi_profile.json")], &store).await;
   let bus = queues.queue("psi").unwrap();
   for _ in 0..5 {
     assert_eq!(bus.push(psi_rows(&[0.5; 500])).unwrap(), 500);
@@ -214,12 +214,7 @@ async fn pending_bound_drops_and_counts() {
 async fn invariant_holds_while_a_slow_transport_publishes() {
   let store = Arc::new(MockStore::new(0));
   store.set_latency(Duration::from_millis(500));
-  let (queues, _) = open(
-    &[("psi", "psi_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, _) = open_default(&[("psi", "psi_profile.json")], &store).await;
   let bus = Arc::clone(queues.queue("psi").unwrap());
   let flushing = tokio::spawn(async move { queues.flush(None).await.map(|_| queues) });
   for _ in 0..40 {
@@ -241,12 +236,7 @@ async fn invariant_holds_while_a_slow_transport_publishes() {
 async fn flush_deadline_counts_unconfirmed_as_failed() {
   let store = Arc::new(MockStore::new(0));
   store.set_latency(Duration::from_secs(3600));
-  let (queues, reports) = open(
-    &[("psi", "psi_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, reports) = open_default(&[("psi", "psi_profile.json")], &store).await;
   let bus = queues.queue("psi").unwrap();
   bus.push(psi_rows(&[1.0; 20])).unwrap();
   let started = Instant::now();
@@ -267,12 +257,7 @@ async fn flush_deadline_counts_unconfirmed_as_failed() {
 #[tokio::test(start_paused = true)]
 async fn retries_then_failure_is_counted_and_reported() {
   let store = Arc::new(MockStore::new(2));
-  let (queues, reports) = open(
-    &[("psi", "psi_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, reports) = open_default(&[("psi", "psi_profile.json")], &store).await;
   let bus = queues.queue("psi").unwrap();
   store.fail_next(2, true);
   bus.push(psi_rows(&[1.0; 5])).unwrap();
@@ -298,12 +283,7 @@ async fn retries_then_failure_is_counted_and_reported() {
 #[tokio::test(start_paused = true)]
 async fn permanent_failure_is_not_retried() {
   let store = Arc::new(MockStore::new(3));
-  let (queues, _) = open(
-    &[("psi", "psi_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, _) = open_default(&[("psi", "psi_profile.json")], &store).await;
   store.fail_next(1, false);
   queues.queue("psi").unwrap().push(psi_rows(&[1.0])).unwrap();
   queues.flush(None).await.unwrap();
@@ -314,12 +294,7 @@ async fn permanent_failure_is_not_retried() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_is_idempotent_and_closes_the_queue() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(
-    &[("psi", "psi_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, _) = open_default(&[("psi", "psi_profile.json")], &store).await;
   let bus = Arc::clone(queues.queue("psi").unwrap());
   bus.push(psi_rows(&[1.0; 3])).unwrap();
   let (a, b) = tokio::join!(queues.shutdown(None), queues.shutdown(None));
@@ -338,10 +313,9 @@ async fn shutdown_is_idempotent_and_closes_the_queue() {
 #[tokio::test(start_paused = true)]
 async fn wrong_shape_is_refused() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(
+  let (queues, _) = open_default(
     &[("psi", "psi_profile.json"), ("llm", "llm_profile.json")],
     &store,
-    QueueOptions::default(),
   )
   .await;
   let psi = queues.queue("psi").unwrap();
@@ -359,12 +333,7 @@ async fn wrong_shape_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn llm_records_publish_one_document_per_batch() {
   let store = Arc::new(MockStore::new(0));
-  let (queues, _) = open(
-    &[("llm", "llm_profile.json")],
-    &store,
-    QueueOptions::default(),
-  )
-  .await;
+  let (queues, _) = open_default(&[("llm", "llm_profile.json")], &store).await;
   let llm = queues.queue("llm").unwrap();
   let input = |n: u32| LlmInput {
     uid: format!("u{n}"),
