@@ -119,7 +119,7 @@ export interface BindingQueueOptions {
   flushIntervalMs?: number
   /** @default 100000 */
   maxPendingItems?: number
-  /** @default 16 */
+  /** @default 64 */
   maxInFlight?: number
   /** Reject instead of starting when the transport cannot connect in time. */
   connectTimeoutMs?: number

@@ -22,8 +22,8 @@ interface Consumed {
   document: ServerRecords
 }
 
-/** Reads `count` messages of `topic` from the beginning. */
-async function consume(topic: string, count: number): Promise<Consumed[]> {
+/** Reads `topic` from the beginning until `count` messages (or `until` holds). */
+async function consume(topic: string, count: number, until?: (messages: Consumed[]) => boolean): Promise<Consumed[]> {
   const kafka = new Kafka({ clientId: 'scouter-queue-test', brokers: [BROKERS], logLevel: logLevel.NOTHING })
   const consumer = kafka.consumer({ groupId: uniqueName('scouter_test_group') })
   await consumer.connect()
@@ -35,7 +35,8 @@ async function consume(topic: string, count: number): Promise<Consumed[]> {
         messages.push({ key: message.key, document: JSON.parse(message.value!.toString('utf8')) as ServerRecords })
       },
     })
-    await waitFor(`${count} messages on ${topic}`, () => messages.length >= count, 60_000)
+    const done = until ?? ((seen: Consumed[]) => seen.length >= count)
+    await waitFor(`${count} messages on ${topic}`, () => done(messages), 60_000)
     return messages
   } finally {
     await consumer.disconnect()
@@ -169,8 +170,13 @@ test.serial('Kafka: after a broker restart the next publish arrives without rest
   queues.get('custom').insert(Metrics.fromObject({ mae: 2 }))
   const stats = await queues.flush()
   t.like(stats.custom, { inserted: 2, published: 2, failed: 0 })
-  const values = customValues((await consume(topic, 2)).map(({ document }) => document))
-  t.deepEqual(values, [1, 2])
+  // Wait for the document published after the restart. (The one before it is there too when the
+  // broker restarts on its own data, as in CI; a broker started from another checkout of this
+  // repository would come back with other data.)
+  const after = (messages: Consumed[]) => customValues(messages.map(({ document }) => document)).includes(2)
+  const values = customValues((await consume(topic, 1, after)).map(({ document }) => document))
+  t.is(values[values.length - 1], 2)
+  t.is(values.filter((v) => v === 2).length, 1, 'published once')
   await queues.shutdown()
 })
 

@@ -80,7 +80,7 @@ pub struct BindingQueueOptions {
   pub flush_interval_ms: Option<f64>,
   /// @default 100000
   pub max_pending_items: Option<f64>,
-  /// @default 16
+  /// @default 64
   pub max_in_flight: Option<u32>,
   /// Reject instead of starting when the transport cannot connect in time.
   pub connect_timeout_ms: Option<f64>,

@@ -1,0 +1,158 @@
+// End-to-end throughput to Kafka, side by side in one run: items per second from the first
+// insert until the pipeline says it is done, with every record consumed back and counted (a
+// run that lost anything is reported as such, not as a speed).
+//   scouter-queue   PSI queue of ten features, KafkaConfig, flush()
+//   hand-rolled     what a team would write without it: the same PSI binning in JS, batched per
+//                   1000 rows, produced with kafkajs (gzip), awaiting every send
+//   original        scouter-ml 0.9.0 (Python) with its KafkaConfig, shutdown()
+// Needs the broker of scripts/services.sh on 127.0.0.1:9092. Writes bench/results/kafka-e2e.*.
+//
+//   node bench/kafka-e2e.js [rows=1000000]
+'use strict'
+
+const { execFileSync } = require('node:child_process')
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs')
+const { randomUUID } = require('node:crypto')
+const { join } = require('node:path')
+const { Kafka, logLevel, CompressionTypes } = require('kafkajs')
+const { ScouterQueue, Features, KafkaConfig } = require('scouter-queue')
+const { benchProfiles, FEATURES } = require('./profiles')
+
+const ROWS = Number(process.argv[2] ?? 1_000_000)
+const BROKERS = '127.0.0.1:9092'
+const kafka = new Kafka({ clientId: 'scouter-bench', brokers: [BROKERS], logLevel: logLevel.NOTHING })
+const values = Float64Array.from({ length: 1024 }, (_, i) => (i % 97) / 9.7)
+
+/** Sum of PSI bin counts per feature in `topic`, read until `rows` per feature were seen. */
+async function countBack(topic, rows, timeoutMs = 300_000) {
+  const consumer = kafka.consumer({ groupId: `bench-${randomUUID()}` })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  const counts = Object.fromEntries(FEATURES.map((f) => [f, 0]))
+  let done
+  const finished = new Promise((resolve) => (done = resolve))
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      for (const record of JSON.parse(message.value.toString()).records) counts[record.Psi.feature] += record.Psi.bin_count
+      if (FEATURES.every((f) => counts[f] >= rows)) done()
+    },
+  })
+  const timer = setTimeout(done, timeoutMs)
+  await finished
+  clearTimeout(timer)
+  await consumer.disconnect()
+  return FEATURES.every((f) => counts[f] === rows) ? null : `counted ${JSON.stringify(counts)}, expected ${rows} each`
+}
+
+async function scouterQueue(profile, topic) {
+  const queues = await ScouterQueue.fromPath({ psi: profile }, new KafkaConfig({ brokers: BROKERS, topic }), { maxPendingItems: ROWS })
+  const psi = queues.get('psi')
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < ROWS; i++) {
+    const b = i & 1023
+    psi.insert(Features.fromObject({ feature_0: values[b], feature_1: values[(b + 1) & 1023], feature_2: values[(b + 2) & 1023], feature_3: values[(b + 3) & 1023], feature_4: values[(b + 4) & 1023], feature_5: values[(b + 5) & 1023], feature_6: values[(b + 6) & 1023], feature_7: values[(b + 7) & 1023], feature_8: values[(b + 8) & 1023], feature_9: values[(b + 9) & 1023] }))
+  }
+  const stats = await queues.flush()
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  await queues.shutdown()
+  return { seconds, dropped: stats.psi.dropped, failed: stats.psi.failed }
+}
+
+/** The hand-rolled pipeline: bins computed in JS per row, one message per 1000 rows. */
+async function handRolled(profile, topic) {
+  const spec = JSON.parse(readFileSync(profile, 'utf8'))
+  const bins = FEATURES.map((f) =>
+    spec.features[f].bins.map((b) => ({ id: b.id, lower: b.lower_limit === '-inf' ? -Infinity : b.lower_limit, upper: b.upper_limit === 'inf' ? Infinity : b.upper_limit })),
+  )
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  const meta = { space: spec.config.space, name: spec.config.name, version: spec.config.version }
+  const counts = FEATURES.map((_, k) => new Array(bins[k].length).fill(0))
+  const sends = []
+  const publish = () => {
+    const created_at = new Date().toISOString()
+    const records = []
+    FEATURES.forEach((feature, k) => {
+      bins[k].forEach((bin, j) => records.push({ Psi: { created_at, ...meta, feature, bin_id: bin.id, bin_count: counts[k][j] } }))
+      counts[k].fill(0)
+    })
+    sends.push(producer.send({ topic, compression: CompressionTypes.GZIP, messages: [{ value: JSON.stringify({ records }) }] }))
+  }
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < ROWS; i++) {
+    const b = i & 1023
+    const row = { feature_0: values[b], feature_1: values[(b + 1) & 1023], feature_2: values[(b + 2) & 1023], feature_3: values[(b + 3) & 1023], feature_4: values[(b + 4) & 1023], feature_5: values[(b + 5) & 1023], feature_6: values[(b + 6) & 1023], feature_7: values[(b + 7) & 1023], feature_8: values[(b + 8) & 1023], feature_9: values[(b + 9) & 1023] }
+    for (let k = 0; k < 10; k++) {
+      const x = row[FEATURES[k]]
+      const fb = bins[k]
+      for (let j = 0; j < fb.length; j++) {
+        if ((x > fb[j].lower || (j === 0 && x === -Infinity)) && x <= fb[j].upper) {
+          counts[k][j]++
+          break
+        }
+      }
+    }
+    if ((i + 1) % 1000 === 0) publish()
+  }
+  if (ROWS % 1000 !== 0) publish()
+  await Promise.all(sends)
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  await producer.disconnect()
+  return { seconds, dropped: 0, failed: 0 }
+}
+
+function original(profile, topic) {
+  execFileSync('bash', [join(__dirname, 'setup-python.sh')], { stdio: ['ignore', 'inherit', 'inherit'] })
+  const out = execFileSync(join(__dirname, '.venv', 'bin', 'python'), [join(__dirname, 'python', 'kafka_e2e.py'), profile, String(ROWS), BROKERS, topic], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  return { ...JSON.parse(out.trim().split('\n').pop()), dropped: null, failed: null }
+}
+
+async function main() {
+  const { psi } = benchProfiles()
+  const results = []
+  for (const [name, run] of [
+    ['scouter-queue (Rust core, librdkafka)', scouterQueue],
+    ['hand-rolled Node pipeline (JS binning + kafkajs)', handRolled],
+    ['original: scouter-ml 0.9.0 (Python)', original],
+  ]) {
+    const topic = `bench_${randomUUID().slice(0, 8)}`
+    try {
+      const r = await run(psi, topic)
+      const loss = await countBack(topic, ROWS)
+      results.push({ name, ...r, itemsPerSecond: ROWS / r.seconds, loss })
+    } catch (error) {
+      results.push({ name, error: String(error.message ?? error).split('\n')[0] })
+    }
+  }
+  const ours = results[0]
+  const hand = results[1]
+  const lines = [
+    `End-to-end to Kafka: ${ROWS} PSI rows of 10 features, first insert until done, every record consumed back. node ${process.version}, ${new Date().toISOString()}`,
+    '',
+    '| pipeline | seconds | items/s | vs scouter-queue | records all consumed |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...results.map((r) =>
+      r.error
+        ? `| ${r.name} | error: ${r.error} | | | |`
+        : `| ${r.name} | ${r.seconds.toFixed(2)} | ${Math.round(r.itemsPerSecond).toLocaleString('en')} | ${(r.itemsPerSecond / ours.itemsPerSecond).toFixed(2)}x | ${r.loss ?? 'yes'} |`,
+    ),
+    '',
+    '| target | result |',
+    '| --- | --- |',
+    `| >= 1 million items/s sustained with zero loss | ${ours.itemsPerSecond >= 1e6 && !ours.loss && !ours.dropped && !ours.failed ? 'pass' : 'miss'} |`,
+    `| >= 3x the hand-rolled Node pipeline | ${hand.itemsPerSecond ? (ours.itemsPerSecond >= 3 * hand.itemsPerSecond ? 'pass' : 'miss') : 'n/a'} |`,
+  ]
+  console.log(lines.join('\n'))
+  const dir = join(__dirname, 'results')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'kafka-e2e.json'), JSON.stringify({ date: new Date().toISOString(), rows: ROWS, results }, null, 2) + '\n')
+  writeFileSync(join(dir, 'kafka-e2e.md'), lines.join('\n') + '\n')
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds if needed, starts the Kafka broker, installs the Python original into
+# bench/.venv, then runs each benchmark side by side; results go to bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/services.sh up kafka
+bash bench/setup-python.sh
+node bench/insert.js "${BENCH_ROWS:-1000000}"
+node bench/kafka-e2e.js "${BENCH_ROWS:-1000000}"
