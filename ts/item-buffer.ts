@@ -19,19 +19,58 @@ const LLM_BATCH = 64
 /** Called when a batch could not be handed over (it is then lost to the bound, not thrown). */
 export type BufferFailure = (error: unknown) => void
 
-/** What every buffer does. */
-export interface ItemBuffer {
+/**
+ * What every buffer shares: it holds at most `capacity` items, hands them over when full, and
+ * otherwise schedules one hand-over for the next turn of the event loop.
+ */
+export abstract class ItemBuffer {
+  protected readonly native: BindingQueue
+  protected readonly capacity: number
+  readonly #onFailure: BufferFailure
+  /** Items waiting to cross. */
+  protected count = 0
+  #scheduled = false
+  readonly #drainSoon = (): void => {
+    this.#scheduled = false
+    this.drain()
+  }
+
+  protected constructor(nativeQueue: BindingQueue, capacity: number, onFailure: BufferFailure) {
+    this.native = nativeQueue
+    this.capacity = capacity
+    this.#onFailure = onFailure
+  }
+
+  /** Counts one more buffered item: hands the batch over when full, else schedules it. */
+  protected committed(): void {
+    if (++this.count === this.capacity) {
+      this.drain()
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#drainSoon)
+    }
+  }
+
   /** Hands what is buffered to the native queue. Never throws. */
-  drain(): void
+  drain(): void {
+    const items = this.count
+    if (items === 0) return
+    this.count = 0
+    try {
+      this.handOver(items)
+    } catch (error) {
+      this.#onFailure(error)
+    }
+  }
+
+  /** Passes the first `items` buffered items across N-API. */
+  protected abstract handOver(items: number): void
 }
 
 /** Rows of numbers: features for SPC/PSI, metrics for Custom. */
-export class RowBuffer implements ItemBuffer {
-  readonly #native: BindingQueue
-  readonly #onFailure: BufferFailure
+export class RowBuffer extends ItemBuffer {
   readonly #width: number
   readonly #words: number
-  readonly #capacity: number
   readonly #values: Float64Array
   readonly #present: Uint32Array
   /** Feature or metric name -> column. */
@@ -46,21 +85,13 @@ export class RowBuffer implements ItemBuffer {
    */
   readonly #seenNames: (string | undefined)[] = []
   readonly #seenSlots: number[] = []
-  #rows = 0
-  #scheduled = false
-  readonly #drainSoon = (): void => {
-    this.#scheduled = false
-    this.drain()
-  }
 
   constructor(nativeQueue: BindingQueue, slots: readonly BindingSlot[], maxPendingItems: number, onFailure: BufferFailure) {
-    this.#native = nativeQueue
-    this.#onFailure = onFailure
+    super(nativeQueue, Math.max(1, Math.min(ROW_BATCH, maxPendingItems)), onFailure)
     this.#width = slots.length
     this.#words = Math.max(1, Math.ceil(slots.length / 32))
-    this.#capacity = Math.max(1, Math.min(ROW_BATCH, maxPendingItems))
-    this.#values = new Float64Array(this.#capacity * this.#width)
-    this.#present = new Uint32Array(this.#capacity * this.#words)
+    this.#values = new Float64Array(this.capacity * this.#width)
+    this.#present = new Uint32Array(this.capacity * this.#words)
     this.#slotOf = new Map(slots.map((slot, index) => [slot.name, index]))
     this.#codes = slots.map((slot) => (slot.codes ? new Map(Object.entries(slot.codes)) : undefined))
     this.#missing = Float64Array.from(slots, (slot) => slot.codes?.missing ?? NaN)
@@ -68,7 +99,7 @@ export class RowBuffer implements ItemBuffer {
 
   /** Encodes one row of features. */
   addFeatures(features: readonly Feature[]): void {
-    const base = this.#rows * this.#width
+    const base = this.count * this.#width
     const values = this.#values
     if (this.#words === 1) {
       let mask = 0
@@ -79,9 +110,9 @@ export class RowBuffer implements ItemBuffer {
         values[base + slot] = this.#encode(slot, feature)
         mask |= 1 << slot
       }
-      this.#present[this.#rows] = mask
+      this.#present[this.count] = mask
     } else {
-      const first = this.#rows * this.#words
+      const first = this.count * this.#words
       this.#present.fill(0, first, first + this.#words)
       for (let i = 0; i < features.length; i++) {
         const feature = features[i] as Feature
@@ -91,7 +122,7 @@ export class RowBuffer implements ItemBuffer {
         this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
       }
     }
-    this.#commit()
+    this.committed()
   }
 
   /**
@@ -99,7 +130,7 @@ export class RowBuffer implements ItemBuffer {
    * when it was built; one changed since to another type is unusable (NaN, dropped and counted).
    */
   addObject(values: Readonly<Record<string, number | bigint | string>>): void {
-    const row = this.#rows
+    const row = this.count
     const base = row * this.#width
     const out = this.#values
     const seenNames = this.#seenNames
@@ -142,7 +173,7 @@ export class RowBuffer implements ItemBuffer {
         if (slot >= 32) this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
       }
     }
-    this.#commit()
+    this.committed()
   }
 
   /** The column of `name`, found at position `position` of a row; -1 when not monitored. */
@@ -156,8 +187,8 @@ export class RowBuffer implements ItemBuffer {
 
   /** Encodes one set of metrics; names the profile does not know are ignored. */
   addMetrics(metrics: readonly Metric[]): void {
-    const base = this.#rows * this.#width
-    const first = this.#rows * this.#words
+    const base = this.count * this.#width
+    const first = this.count * this.#words
     this.#present.fill(0, first, first + this.#words)
     for (let i = 0; i < metrics.length; i++) {
       const metric = metrics[i] as Metric
@@ -166,7 +197,7 @@ export class RowBuffer implements ItemBuffer {
       this.#values[base + slot] = metric.value
       this.#present[first + (slot >>> 5)]! |= 1 << (slot & 31)
     }
-    this.#commit()
+    this.committed()
   }
 
   #encode(slot: number, feature: Feature): number {
@@ -178,63 +209,27 @@ export class RowBuffer implements ItemBuffer {
     return typeof value === 'bigint' ? Number(value) : (value as number)
   }
 
-  #commit(): void {
-    if (++this.#rows === this.#capacity) {
-      this.drain()
-    } else if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(this.#drainSoon)
-    }
-  }
-
-  drain(): void {
-    const rows = this.#rows
-    if (rows === 0) return
-    this.#rows = 0
-    try {
-      this.#native.pushRows(this.#values, this.#present, rows)
-    } catch (error) {
-      this.#onFailure(error)
-    }
+  protected handOver(rows: number): void {
+    this.native.pushRows(this.#values, this.#present, rows)
   }
 }
 
-/** LLM records, already serialized when they were built. */
-export class LlmBuffer implements ItemBuffer {
-  readonly #native: BindingQueue
-  readonly #onFailure: BufferFailure
-  readonly #capacity: number
+/** LLM records, already serialized when they were built: four strings each. */
+export class LlmBuffer extends ItemBuffer {
   #fields: string[] = []
-  #scheduled = false
-  readonly #drainSoon = (): void => {
-    this.#scheduled = false
-    this.drain()
-  }
 
   constructor(nativeQueue: BindingQueue, maxPendingItems: number, onFailure: BufferFailure) {
-    this.#native = nativeQueue
-    this.#onFailure = onFailure
-    this.#capacity = Math.max(1, Math.min(LLM_BATCH, maxPendingItems))
+    super(nativeQueue, Math.max(1, Math.min(LLM_BATCH, maxPendingItems)), onFailure)
   }
 
   add(record: LLMRecord): void {
     this.#fields.push(record.uid, record.createdAt, record.contextJson, record.promptJson)
-    if (this.#fields.length === this.#capacity * 4) {
-      this.drain()
-    } else if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(this.#drainSoon)
-    }
+    this.committed()
   }
 
-  drain(): void {
-    if (this.#fields.length === 0) return
+  protected handOver(): void {
     const fields = this.#fields
     this.#fields = []
-    try {
-      this.#native.pushLlm(fields)
-    } catch (error) {
-      this.#onFailure(error)
-    }
+    this.native.pushLlm(fields)
   }
 }
