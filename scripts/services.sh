@@ -153,6 +153,17 @@ wait_exit_or_kill() {
   done
 }
 
+# Stops NAME by SIGTERM (then SIGKILL after a grace period) and forgets its pid file.
+stop_by_signal() {
+  local pid
+  pid="$("${1}_pid")"
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_exit_or_kill "$1" "$pid"
+  fi
+  rm -f "$2"
+}
+
 show_logs() {
   local f
   for f in $("${1}_logfiles"); do
@@ -310,15 +321,7 @@ kafka_start() {
   echo "$!" >"$KAFKA_PIDFILE"
 }
 
-kafka_stop() {
-  local pid
-  pid="$(kafka_pid)"
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait_exit_or_kill kafka "$pid"
-  fi
-  rm -f "$KAFKA_PIDFILE"
-}
+kafka_stop() { stop_by_signal kafka "$KAFKA_PIDFILE"; }
 
 kafka_addr() { echo "127.0.0.1:$KAFKA_PORT"; }
 
@@ -445,15 +448,7 @@ redis_start() {
   ) || { show_logs redis; die "redis: redis-server failed to start"; }
 }
 
-redis_stop() {
-  local pid
-  pid="$(redis_pid)"
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait_exit_or_kill redis "$pid"
-  fi
-  rm -f "$REDIS_PIDFILE"
-}
+redis_stop() { stop_by_signal redis "$REDIS_PIDFILE"; }
 
 redis_addr() { echo "127.0.0.1:$REDIS_PORT"; }
 
