@@ -283,10 +283,6 @@ impl QueueBus {
   pub fn stats(&self) -> StatsSnapshot {
     self.stats.snapshot()
   }
-
-  pub fn is_closed(&self) -> bool {
-    self.closed.load(Ordering::Acquire)
-  }
 }
 
 /// What the event loop shares with the rest of the queue.
