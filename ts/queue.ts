@@ -10,6 +10,7 @@ import { LLMRecord } from './builders/llm-record'
 import { QueueClosedError } from './errors'
 import { close, drain, featureValues } from './internal'
 import { LlmBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
+import { RowLayout } from './row-layout'
 import { statsFromBinding, type QueueStats } from './stats'
 import { describe } from './builders/check'
 
@@ -45,7 +46,7 @@ export class Queue {
       this.#llm = new LlmBuffer(nativeQueue, maxPendingItems, onFailure)
       this.#buffer = this.#llm
     } else {
-      this.#rows = new RowBuffer(nativeQueue, nativeQueue.slots(), maxPendingItems, onFailure)
+      this.#rows = new RowBuffer(nativeQueue, new RowLayout(nativeQueue.slots()), maxPendingItems, onFailure)
       this.#buffer = this.#rows
     }
   }
@@ -64,11 +65,11 @@ export class Queue {
       case 'psi':
         if (item instanceof Features) {
           const values = item[featureValues]
-          return values === undefined ? this.#rows!.addFeatures(item.features) : this.#rows!.addObject(values)
+          return values === undefined ? this.#rows!.addNamed(item.features) : this.#rows!.addObject(values)
         }
         break
       case 'custom':
-        if (item instanceof Metrics) return this.#rows!.addMetrics(item.metrics)
+        if (item instanceof Metrics) return this.#rows!.addNamed(item.metrics)
         break
       case 'llm':
         if (item instanceof LLMRecord) return this.#llm!.add(item)

@@ -106,6 +106,31 @@ impl RowRef {
   pub fn get(&self, slot: usize) -> Option<f64> {
     self.batch.get(self.row, slot)
   }
+
+  /// The row's values and presence words, for reading several slots in a row.
+  #[inline]
+  pub fn view(&self) -> RowView<'_> {
+    let batch = &*self.batch;
+    RowView {
+      values: &batch.values[self.row * batch.width..][..batch.width],
+      present: &batch.present[self.row * batch.words..][..batch.words],
+    }
+  }
+}
+
+/// One row borrowed from its batch.
+#[derive(Debug, Clone, Copy)]
+pub struct RowView<'a> {
+  values: &'a [f64],
+  present: &'a [u32],
+}
+
+impl RowView<'_> {
+  /// The value in `slot`, if the row carried it.
+  #[inline]
+  pub fn get(&self, slot: usize) -> Option<f64> {
+    (self.present[slot / 32] & (1 << (slot % 32)) != 0).then(|| self.values[slot])
+  }
 }
 
 /// A batch of items as it travels from `insert` to the event task.
