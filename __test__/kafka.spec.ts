@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
 
-import { KafkaConfig, Metrics, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
+import { Features, KafkaConfig, Metrics, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
 import { assertKnownSet, assertKnownStats, insertKnownSet, kafkaClass, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
 import { withEnv } from './helpers/env'
 import { customValues, profiles } from './helpers/fixtures'
@@ -178,6 +178,25 @@ test.serial('Kafka: after a broker restart the next publish arrives without rest
   t.is(values[values.length - 1], 2)
   t.is(values.filter((v) => v === 2).length, 1, 'published once')
   await queues.shutdown()
+})
+
+test.serial('Kafka: shutdown(timeoutMs) settles on time when more documents wait than can be in flight', async (t) => {
+  // 100 PSI documents for an unreachable broker: the event task blocks on its 64 in-flight slots
+  // before it reaches the shutdown; the deadline must still end the wait, and closing the client
+  // must not wait for librdkafka's 10-minute message timeout.
+  const queues = await ScouterQueue.fromPath({ psi: profiles.psi }, new KafkaConfig({ brokers: '127.0.0.1:1', topic: uniqueName('nowhere') }), {
+    maxPendingItems: 100_000,
+    onError: () => {},
+  })
+  const psi = queues.get('psi')
+  for (let i = 0; i < 100_000; i++) psi.insert(Features.fromObject({ feature_0: i % 10 }))
+  const started = Date.now()
+  const stats = await queues.shutdown(2_000)
+  const elapsed = Date.now() - started
+  t.true(elapsed < 10_000, `shutdown took ${elapsed} ms`)
+  t.like(stats.psi, { inserted: 100_000, published: 0, pending: 0 })
+  t.is(stats.psi.dropped + stats.psi.failed, 100_000)
+  t.true(stats.psi.failed >= 64_000, 'at least the documents in flight were failed at the deadline')
 })
 
 test.serial('Kafka: a publish made while the broker is down is delivered once it is back', async (t) => {

@@ -12,6 +12,7 @@
 
 pub mod aggregate;
 pub mod error;
+pub mod flush_deadlines;
 pub mod item;
 pub mod profile;
 pub mod queue;

@@ -27,6 +27,7 @@ use crate::core::aggregate::{
   Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, SpcAggregator,
 };
 use crate::core::error::{QueueError, Result, TransportError};
+use crate::core::flush_deadlines::FlushDeadlines;
 use crate::core::item::{ItemBatch, QueueItem};
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
 use crate::core::record::Document;
@@ -96,6 +97,7 @@ pub struct QueueBus {
   slots: Vec<Slot>,
   tx: mpsc::Sender<Event>,
   stats: Arc<QueueStats>,
+  deadlines: Arc<FlushDeadlines>,
   closed: AtomicBool,
   /// `Some` until shutdown; an async mutex so that a second `shutdown` waits for the first.
   tasks: tokio::sync::Mutex<Option<TaskState>>,
@@ -121,6 +123,7 @@ impl QueueBus {
     let (tx, rx) = mpsc::channel(options.max_pending_items.max(1) + 64);
     let token = CancellationToken::new();
     let last_publish = Arc::new(Mutex::new(Instant::now()));
+    let deadlines = Arc::new(FlushDeadlines::default());
 
     let context = LoopContext {
       alias: alias.clone(),
@@ -131,6 +134,7 @@ impl QueueBus {
       max_in_flight: options.max_in_flight.max(1),
       last_publish: Arc::clone(&last_publish),
       flush_interval: options.flush_interval,
+      deadlines: Arc::clone(&deadlines),
     };
     let id = profile.id;
     let event_task = match profile.spec {
@@ -179,6 +183,7 @@ impl QueueBus {
       slots,
       tx,
       stats,
+      deadlines,
       closed: AtomicBool::new(false),
       tasks: tokio::sync::Mutex::new(Some(TaskState {
         token,
@@ -252,6 +257,8 @@ impl QueueBus {
   }
 
   async fn request_flush(&self, deadline: Option<Instant>) -> Result<()> {
+    // Registered before the message is sent, so that the event task honours it on its way there.
+    let _registered = deadline.map(|deadline| self.deadlines.register(deadline));
     let (done, finished) = oneshot::channel();
     let stopped = || {
       QueueError::Internal(format!(
@@ -295,6 +302,8 @@ struct LoopContext {
   max_in_flight: usize,
   last_publish: Arc<Mutex<Instant>>,
   flush_interval: Duration,
+  /// Deadlines of the flushes on their way to this task.
+  deadlines: Arc<FlushDeadlines>,
 }
 
 impl LoopContext {
@@ -447,12 +456,7 @@ impl<A: Aggregator> EventLoop<A> {
   }
 
   async fn start_publish(&mut self, document: Document, items: u64) {
-    while self.in_flight.len() >= self.cx.max_in_flight {
-      match self.in_flight.join_next_with_id().await {
-        Some(joined) => self.settle(joined),
-        None => break,
-      }
-    }
+    self.wait_for_slot().await;
     let transport = Arc::clone(&self.cx.transport);
     let policy = self.cx.policy;
     let records = document.record_count as u64;
@@ -507,29 +511,68 @@ impl<A: Aggregator> EventLoop<A> {
     }
   }
 
+  /// Waits until fewer than `max_in_flight` publishes are in flight. A flush requested meanwhile
+  /// may be queued behind the items being published, so the wait honours the earliest pending
+  /// flush deadline, including one registered after it began; at that deadline, what is in
+  /// flight is aborted and counted as failed.
+  async fn wait_for_slot(&mut self) {
+    let deadlines = Arc::clone(&self.cx.deadlines);
+    while self.in_flight.len() >= self.cx.max_in_flight {
+      let registered = deadlines.registered();
+      tokio::pin!(registered);
+      registered.as_mut().enable();
+      let deadline = deadlines.earliest();
+      tokio::select! {
+        joined = self.in_flight.join_next_with_id() => match joined {
+          Some(joined) => self.settle(joined),
+          None => return,
+        },
+        _ = &mut registered => {}
+        _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+          self.abort_in_flight().await;
+        }
+      }
+    }
+  }
+
+  /// Aborts every publish in flight and settles them (as failed, unless one just finished).
+  async fn abort_in_flight(&mut self) {
+    self.in_flight.abort_all();
+    while let Some(joined) = self.in_flight.join_next_with_id().await {
+      self.settle(joined);
+    }
+  }
+
   /// Waits until every in-flight publish settled; at `deadline`, aborts the rest (they count as
   /// failed).
   async fn wait_in_flight(&mut self, deadline: Option<Instant>) {
-    while !self.in_flight.is_empty() {
-      let next = match deadline {
-        None => self.in_flight.join_next_with_id().await,
-        Some(deadline) => {
-          match tokio::time::timeout_at(deadline, self.in_flight.join_next_with_id()).await {
-            Ok(next) => next,
-            Err(_elapsed) => {
-              self.in_flight.abort_all();
-              while let Some(joined) = self.in_flight.join_next_with_id().await {
-                self.settle(joined);
-              }
-              return;
-            }
+    while self.settle_next(deadline).await {}
+  }
+
+  /// Settles the next publish to finish. At `deadline`, aborts and settles every publish in
+  /// flight instead. Returns false when nothing was in flight.
+  async fn settle_next(&mut self, deadline: Option<Instant>) -> bool {
+    if self.in_flight.is_empty() {
+      return false;
+    }
+    let next = match deadline {
+      None => self.in_flight.join_next_with_id().await,
+      Some(deadline) => {
+        match tokio::time::timeout_at(deadline, self.in_flight.join_next_with_id()).await {
+          Ok(next) => next,
+          Err(_elapsed) => {
+            self.abort_in_flight().await;
+            return true;
           }
         }
-      };
-      match next {
-        Some(joined) => self.settle(joined),
-        None => return,
       }
+    };
+    match next {
+      Some(joined) => {
+        self.settle(joined);
+        true
+      }
+      None => false,
     }
   }
 

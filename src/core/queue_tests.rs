@@ -255,6 +255,40 @@ async fn flush_deadline_counts_unconfirmed_as_failed() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn flush_deadline_holds_while_the_loop_waits_for_an_in_flight_slot() {
+  // A transport that never confirms, two documents in flight at most, five documents' worth of
+  // rows queued: the event task blocks on a slot before it reaches the shutdown's message, and
+  // the deadline must still end the wait.
+  let store = Arc::new(MockStore::new(0));
+  store.set_latency(Duration::from_secs(3600));
+  let options = QueueOptions {
+    max_in_flight: 2,
+    ..QueueOptions::default()
+  };
+  let (queues, _reports) = open(&[("psi", "psi_profile.json")], &store, options).await;
+  let bus = queues.queue("psi").unwrap();
+  for _ in 0..5 {
+    bus.push(psi_rows(&[1.0; 1000])).unwrap();
+  }
+  let started = Instant::now();
+  queues
+    .shutdown(Some(Instant::now() + Duration::from_secs(2)))
+    .await
+    .unwrap();
+  assert!(
+    started.elapsed() <= Duration::from_secs(2),
+    "took {:?}",
+    started.elapsed()
+  );
+  let stats = bus.stats();
+  assert_eq!(
+    (stats.inserted, stats.failed, stats.pending),
+    (5000, 5000, 0)
+  );
+  assert!(stats.balanced());
+}
+
+#[tokio::test(start_paused = true)]
 async fn retries_then_failure_is_counted_and_reported() {
   let store = Arc::new(MockStore::new(2));
   let (queues, reports) = open_default(&[("psi", "psi_profile.json")], &store).await;
@@ -414,6 +448,7 @@ async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
     max_in_flight: 4,
     last_publish: Arc::new(Mutex::new(Instant::now())),
     flush_interval: Duration::from_secs(30),
+    deadlines: Arc::default(),
   };
   let (tx, rx) = mpsc::channel(16);
   let token = CancellationToken::new();
