@@ -11,17 +11,17 @@
 'use strict'
 
 const { execFileSync } = require('node:child_process')
-const { mkdirSync, readFileSync, writeFileSync } = require('node:fs')
+const { mkdirSync, writeFileSync } = require('node:fs')
 const { randomUUID } = require('node:crypto')
 const { join } = require('node:path')
-const { Kafka, logLevel, CompressionTypes } = require('kafkajs')
+const { Kafka, logLevel } = require('kafkajs')
 const { ScouterQueue, Features, KafkaConfig } = require('scouter-queue')
-const { benchProfiles, FEATURES } = require('./profiles')
+const { benchProfiles, benchRow, FEATURES } = require('./profiles')
+const { HandRolledPsi } = require('./hand-rolled')
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
 const BROKERS = '127.0.0.1:9092'
 const kafka = new Kafka({ clientId: 'scouter-bench', brokers: [BROKERS], logLevel: logLevel.NOTHING })
-const values = Float64Array.from({ length: 1024 }, (_, i) => (i % 97) / 9.7)
 
 /** Sum of PSI bin counts per feature in `topic`, read until `rows` per feature were seen. */
 async function countBack(topic, rows, timeoutMs = 300_000) {
@@ -48,56 +48,21 @@ async function scouterQueue(profile, topic) {
   const queues = await ScouterQueue.fromPath({ psi: profile }, new KafkaConfig({ brokers: BROKERS, topic }), { maxPendingItems: ROWS })
   const psi = queues.get('psi')
   const start = process.hrtime.bigint()
-  for (let i = 0; i < ROWS; i++) {
-    const b = i & 1023
-    psi.insert(Features.fromObject({ feature_0: values[b], feature_1: values[(b + 1) & 1023], feature_2: values[(b + 2) & 1023], feature_3: values[(b + 3) & 1023], feature_4: values[(b + 4) & 1023], feature_5: values[(b + 5) & 1023], feature_6: values[(b + 6) & 1023], feature_7: values[(b + 7) & 1023], feature_8: values[(b + 8) & 1023], feature_9: values[(b + 9) & 1023] }))
-  }
+  for (let i = 0; i < ROWS; i++) psi.insert(Features.fromObject(benchRow(i)))
   const stats = await queues.flush()
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   await queues.shutdown()
   return { seconds, dropped: stats.psi.dropped, failed: stats.psi.failed }
 }
 
-/** The hand-rolled pipeline: bins computed in JS per row, one message per 1000 rows. */
+/** The hand-rolled pipeline (bench/hand-rolled.js): bins computed in JS per row, kafkajs. */
 async function handRolled(profile, topic) {
-  const spec = JSON.parse(readFileSync(profile, 'utf8'))
-  const bins = FEATURES.map((f) =>
-    spec.features[f].bins.map((b) => ({ id: b.id, lower: b.lower_limit === '-inf' ? -Infinity : b.lower_limit, upper: b.upper_limit === 'inf' ? Infinity : b.upper_limit })),
-  )
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-  await producer.connect()
-  const meta = { space: spec.config.space, name: spec.config.name, version: spec.config.version }
-  const counts = FEATURES.map((_, k) => new Array(bins[k].length).fill(0))
-  const sends = []
-  const publish = () => {
-    const created_at = new Date().toISOString()
-    const records = []
-    FEATURES.forEach((feature, k) => {
-      bins[k].forEach((bin, j) => records.push({ Psi: { created_at, ...meta, feature, bin_id: bin.id, bin_count: counts[k][j] } }))
-      counts[k].fill(0)
-    })
-    sends.push(producer.send({ topic, compression: CompressionTypes.GZIP, messages: [{ value: JSON.stringify({ records }) }] }))
-  }
+  const pipeline = await HandRolledPsi.connect(kafka, profile, topic)
   const start = process.hrtime.bigint()
-  for (let i = 0; i < ROWS; i++) {
-    const b = i & 1023
-    const row = { feature_0: values[b], feature_1: values[(b + 1) & 1023], feature_2: values[(b + 2) & 1023], feature_3: values[(b + 3) & 1023], feature_4: values[(b + 4) & 1023], feature_5: values[(b + 5) & 1023], feature_6: values[(b + 6) & 1023], feature_7: values[(b + 7) & 1023], feature_8: values[(b + 8) & 1023], feature_9: values[(b + 9) & 1023] }
-    for (let k = 0; k < 10; k++) {
-      const x = row[FEATURES[k]]
-      const fb = bins[k]
-      for (let j = 0; j < fb.length; j++) {
-        if ((x > fb[j].lower || (j === 0 && x === -Infinity)) && x <= fb[j].upper) {
-          counts[k][j]++
-          break
-        }
-      }
-    }
-    if ((i + 1) % 1000 === 0) publish()
-  }
-  if (ROWS % 1000 !== 0) publish()
-  await Promise.all(sends)
+  for (let i = 0; i < ROWS; i++) pipeline.insert(benchRow(i))
+  await pipeline.flush()
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  await producer.disconnect()
+  await pipeline.close()
   return { seconds, dropped: 0, failed: 0 }
 }
 

@@ -1,6 +1,6 @@
-// Drift profiles for the benchmarks, derived from the scouter-ml 0.9.0 fixtures so both
-// implementations load the same files: a PSI profile monitoring ten numeric features, and a
-// Custom profile with three metrics.
+// Inputs of the benchmarks. Drift profiles derived from the scouter-ml 0.9.0 fixtures so both
+// implementations load the same files (a PSI profile monitoring ten numeric features, a Custom
+// profile with three metrics), the fixtures themselves, and the rows inserted.
 'use strict'
 
 const { mkdtempSync, readFileSync, writeFileSync } = require('node:fs')
@@ -26,4 +26,17 @@ function benchProfiles() {
   return paths
 }
 
-module.exports = { benchProfiles, FEATURES, METRICS }
+const VALUES = Float64Array.from({ length: 1024 }, (_, i) => (i % 97) / 9.7)
+
+/** Row `i` of the benchmarks' input: the ten features, cycling through 1024 values in 0..10. */
+function benchRow(i) {
+  const b = i & 1023
+  return { feature_0: VALUES[b], feature_1: VALUES[(b + 1) & 1023], feature_2: VALUES[(b + 2) & 1023], feature_3: VALUES[(b + 3) & 1023], feature_4: VALUES[(b + 4) & 1023], feature_5: VALUES[(b + 5) & 1023], feature_6: VALUES[(b + 6) & 1023], feature_7: VALUES[(b + 7) & 1023], feature_8: VALUES[(b + 8) & 1023], feature_9: VALUES[(b + 9) & 1023] }
+}
+
+/** The four scouter-ml 0.9.0 fixture profiles, one of each kind. */
+function fixtureProfiles() {
+  return Object.fromEntries(['spc', 'psi', 'custom', 'llm'].map((kind) => [kind, join(FIXTURES, `${kind}_profile.json`)]))
+}
+
+module.exports = { benchProfiles, benchRow, fixtureProfiles, FEATURES, METRICS }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds if needed, starts the Kafka broker, installs the Python original into
-# bench/.venv, then runs each benchmark side by side; results go to bench/results/.
+# bench/.venv, then runs each benchmark side by side; results go to bench/results/ as JSON and
+# Markdown. Each prints its targets with pass/miss.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,3 +9,6 @@ bash scripts/services.sh up kafka
 bash bench/setup-python.sh
 node bench/insert.js "${BENCH_ROWS:-1000000}"
 node bench/kafka-e2e.js "${BENCH_ROWS:-1000000}"
+node bench/event-loop.js
+node bench/memory.js
+node bench/lifecycle.js

@@ -5,13 +5,14 @@
 //! by itself; its client-level errors (all brokers down, ...) are reported, throttled.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer, PurgeConfig};
 use rdkafka::util::Timeout;
 use rdkafka::ClientContext;
 
@@ -66,10 +67,15 @@ fn is_secret(key: &str) -> bool {
 struct ReportingContext {
   events: TransportEvents,
   last: Mutex<Option<Instant>>,
+  /// Set by `close`: a client being destroyed reports nothing more.
+  closed: Arc<AtomicBool>,
 }
 
 impl ClientContext for ReportingContext {
   fn error(&self, error: KafkaError, reason: &str) {
+    if self.closed.load(Ordering::Acquire) {
+      return;
+    }
     let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
     if last.is_some_and(|at| at.elapsed() < Duration::from_secs(5)) {
       return;
@@ -88,6 +94,8 @@ pub struct KafkaTransport {
   /// connections, so a shut-down queue reports nothing more.
   producer: Mutex<Option<FutureProducer<ReportingContext>>>,
   topic: String,
+  /// Shared with the client's `ReportingContext`.
+  closed: Arc<AtomicBool>,
 }
 
 impl KafkaTransport {
@@ -97,15 +105,18 @@ impl KafkaTransport {
     for (key, value) in &config.settings {
       client.set(key, value);
     }
+    let closed = Arc::new(AtomicBool::new(false));
     let producer = client
       .create_with_context(ReportingContext {
         events,
         last: Mutex::new(None),
+        closed: Arc::clone(&closed),
       })
       .map_err(|err| QueueError::Config(format!("Kafka producer: {err}")))?;
     Ok(KafkaTransport {
       producer: Mutex::new(Some(producer)),
       topic: config.topic.clone(),
+      closed,
     })
   }
 
@@ -195,11 +206,13 @@ impl Transport for KafkaTransport {
       return Ok(());
     };
     // Every document has settled by now: confirmed, or counted as failed after its retries or at
-    // a shutdown deadline. Dropping the client purges what librdkafka still holds of the latter
-    // (so nothing counted as failed is delivered later) and never waits for a dead broker.
-    // Destroying the client blocks briefly, so it happens off the runtime's threads.
-    tokio::task::spawn_blocking(move || drop(producer))
-      .await
-      .map_err(|err| TransportError::retryable("kafka", err.to_string()))
+    // a shutdown deadline. Purging drops what librdkafka still holds of the latter, so nothing
+    // counted as failed is delivered later, and no dead broker is waited for.
+    self.closed.store(true, Ordering::Release);
+    producer.purge(PurgeConfig::default().queue().inflight().non_blocking());
+    // Destroying the client joins rdkafka's polling thread, which polls in 100 ms steps; nothing
+    // is left to deliver, so shutdown does not wait for that: it happens on a blocking thread.
+    drop(tokio::task::spawn_blocking(move || drop(producer)));
+    Ok(())
   }
 }
