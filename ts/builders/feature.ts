@@ -56,10 +56,22 @@ export class Feature {
   /** @internal */
   constructor(name: string, value: FeatureValue, kind: FeatureKind | undefined)
   constructor(name: string, value: FeatureValue, kind?: FeatureKind) {
-    // Kept small so that V8 inlines it into the factories and the caller's row-building code.
+    if (kind === undefined) {
+      checkName('Feature', name)
+      if (typeof value === 'number') {
+        kind = Number.isInteger(value) ? 'int' : 'float'
+      } else if (typeof value === 'string') {
+        kind = 'string'
+      } else if (typeof value === 'bigint') {
+        checkInt(name, value)
+        kind = 'int'
+      } else {
+        throw new TypeError(`Feature '${name}' needs a number, bigint or string value, got ${describe(value)}`)
+      }
+    }
     this.name = name
     this.value = value
-    this.kind = kind ?? inferKind(name, value)
+    this.kind = kind
   }
 
   /**
@@ -79,7 +91,10 @@ export class Feature {
    * @throws {TypeError} when the value is not a number.
    */
   static float(name: string, value: number): Feature {
-    if (typeof name !== 'string' || name.length === 0 || typeof value !== 'number') throwNotFloat(name, value)
+    checkName('Feature', name)
+    if (typeof value !== 'number') {
+      throw new TypeError(`Feature.float('${name}') needs a number, got ${describe(value)}`)
+    }
     return new Feature(name, value, 'float')
   }
 
@@ -100,24 +115,6 @@ export class Feature {
   static categorical(name: string, value: string): Feature {
     return Feature.string(name, value)
   }
-}
-
-/** The kind `new Feature(name, value)` infers, after checking both. */
-function inferKind(name: string, value: FeatureValue): FeatureKind {
-  checkName('Feature', name)
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float'
-  if (typeof value === 'string') return 'string'
-  if (typeof value === 'bigint') {
-    checkInt(name, value)
-    return 'int'
-  }
-  throw new TypeError(`Feature '${name}' needs a number, bigint or string value, got ${describe(value)}`)
-}
-
-/** The error of `Feature.float` with a bad argument (out of line: the factory stays small). */
-function throwNotFloat(name: unknown, value: unknown): never {
-  checkName('Feature', name)
-  throw new TypeError(`Feature.float('${name}') needs a number, got ${describe(value)}`)
 }
 
 /** Checks one value of `Features.fromObject` as `new Feature(name, value)` would. */
