@@ -10,13 +10,12 @@
 //   node bench/event-loop.js [itemsPerSecond=100000] [seconds=10]
 'use strict'
 
-const { mkdirSync, writeFileSync } = require('node:fs')
 const { randomUUID } = require('node:crypto')
-const { join } = require('node:path')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { Kafka, logLevel } = require('kafkajs')
 const { ScouterQueue, Features, KafkaConfig } = require('scouter-queue')
 const { benchProfiles, benchRow } = require('./profiles')
+const { writeResults } = require('./results')
 const { HandRolledPsi } = require('./hand-rolled')
 
 const RATE = Number(process.argv[2] ?? 100_000)
@@ -129,10 +128,7 @@ async function main() {
     `| event-loop delay p99 <= 2 ms at ${RATE.toLocaleString('en')} inserts/s | ${ours.error ? 'n/a' : ours.p99Ms <= 2 ? 'pass' : 'miss'} |`,
   ]
   console.log(lines.join('\n'))
-  const dir = join(__dirname, 'results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'event-loop.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rate: RATE, seconds: SECONDS, results }, null, 2) + '\n')
-  writeFileSync(join(dir, 'event-loop.md'), lines.join('\n') + '\n')
+  writeResults('event-loop', { rate: RATE, seconds: SECONDS, results }, lines)
 }
 
 main().catch((error) => {

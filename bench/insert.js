@@ -14,19 +14,14 @@
 'use strict'
 
 const { execFileSync } = require('node:child_process')
-const { mkdirSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { ScouterQueue, Feature, Features, Metric, Metrics, MockConfig } = require('scouter-queue')
 const { benchProfiles } = require('./profiles')
+const { median, writeResults } = require('./results')
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
 const ROUNDS = Number(process.argv[3] ?? 7)
 const PY_ROWS = Math.min(ROWS, 200_000)
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
 
 /** ns per row of `body(i)`, median of ROUNDS rounds after one warm-up round. */
 function measure(body, between) {
@@ -146,10 +141,7 @@ async function main() {
     `Accounting after shutdown: ${JSON.stringify(accounting)}`,
   ]
   console.log(lines.join('\n'))
-  const dir = join(__dirname, 'results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'insert.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows: ROWS, rounds: ROUNDS, floor, buildersAlone, builders, fromObject, metrics, original, targets: Object.fromEntries(targets), accounting }, null, 2) + '\n')
-  writeFileSync(join(dir, 'insert.md'), lines.join('\n') + '\n')
+  writeResults('insert', { rows: ROWS, rounds: ROUNDS, floor, buildersAlone, builders, fromObject, metrics, original, targets: Object.fromEntries(targets), accounting }, lines)
 }
 
 main().catch((error) => {

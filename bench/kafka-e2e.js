@@ -11,12 +11,12 @@
 'use strict'
 
 const { execFileSync } = require('node:child_process')
-const { mkdirSync, writeFileSync } = require('node:fs')
 const { randomUUID } = require('node:crypto')
 const { join } = require('node:path')
 const { Kafka, logLevel } = require('kafkajs')
 const { ScouterQueue, Features, KafkaConfig } = require('scouter-queue')
 const { benchProfiles, benchRow, FEATURES } = require('./profiles')
+const { writeResults } = require('./results')
 const { HandRolledPsi } = require('./hand-rolled')
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
@@ -111,10 +111,7 @@ async function main() {
     `| >= 3x the hand-rolled Node pipeline | ${hand.itemsPerSecond ? (ours.itemsPerSecond >= 3 * hand.itemsPerSecond ? 'pass' : 'miss') : 'n/a'} |`,
   ]
   console.log(lines.join('\n'))
-  const dir = join(__dirname, 'results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'kafka-e2e.json'), JSON.stringify({ date: new Date().toISOString(), rows: ROWS, results }, null, 2) + '\n')
-  writeFileSync(join(dir, 'kafka-e2e.md'), lines.join('\n') + '\n')
+  writeResults('kafka-e2e', { rows: ROWS, results }, lines)
 }
 
 main().catch((error) => {

@@ -11,11 +11,11 @@
 'use strict'
 
 const { execFileSync } = require('node:child_process')
-const { mkdirSync, writeFileSync } = require('node:fs')
 const { randomUUID } = require('node:crypto')
 const { join } = require('node:path')
 const { ScouterQueue, Features, Metrics, LLMRecord, KafkaConfig } = require('scouter-queue')
 const { fixtureProfiles } = require('./profiles')
+const { median, writeResults } = require('./results')
 
 const RUNS = Number(process.argv[2] ?? 7)
 const PY_RUNS = 3
@@ -23,11 +23,6 @@ const BROKERS = '127.0.0.1:9092'
 const PROFILES = 4
 /** Shutdown may exceed the publish round by this much and still be "bounded by the last publish". */
 const SHUTDOWN_SLACK_MS = 50
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
 
 const msSince = (start) => Number(process.hrtime.bigint() - start) / 1e6
 
@@ -109,10 +104,7 @@ async function main() {
     `| shutdown bounded by the last publish, not by sleeps (<= publish round + ${SHUTDOWN_SLACK_MS} ms, every item published) | ${m.shutdownMs <= m.publishMs + SHUTDOWN_SLACK_MS && everyItemPublished ? 'pass' : 'miss'} |`,
   ]
   console.log(lines.join('\n'))
-  const dir = join(__dirname, 'results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'lifecycle.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, medians: m, original: py }, null, 2) + '\n')
-  writeFileSync(join(dir, 'lifecycle.md'), lines.join('\n') + '\n')
+  writeResults('lifecycle', { runs, medians: m, original: py }, lines)
 }
 
 main().catch((error) => {

@@ -14,11 +14,10 @@
 'use strict'
 
 const { execFileSync } = require('node:child_process')
-const { mkdirSync, writeFileSync } = require('node:fs')
 const { randomUUID } = require('node:crypto')
 const { createServer } = require('node:net')
-const { join } = require('node:path')
 const { setImmediate: yieldToLoop } = require('node:timers/promises')
+const { writeResults } = require('./results')
 
 const ROWS = Number(process.argv[2] ?? 5_000_000)
 const GROWTH_LIMIT_MB = 32
@@ -106,10 +105,7 @@ function main() {
     `| RSS growth bounded by the configured limits, whatever the input volume (after all <= after 1M + ${GROWTH_LIMIT_MB} MB; stats balanced, pending 0) | ${results.every(ok) ? 'pass' : 'miss'} |`,
   ]
   console.log(lines.join('\n'))
-  const dir = join(__dirname, 'results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'memory.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows: ROWS, growthLimitMb: GROWTH_LIMIT_MB, results }, null, 2) + '\n')
-  writeFileSync(join(dir, 'memory.md'), lines.join('\n') + '\n')
+  writeResults('memory', { rows: ROWS, growthLimitMb: GROWTH_LIMIT_MB, results }, lines)
 }
 
 if (process.argv[2] === '--scenario') {
