@@ -194,9 +194,10 @@ test.serial('Kafka: shutdown(timeoutMs) settles on time when more documents wait
   const stats = await queues.shutdown(2_000)
   const elapsed = Date.now() - started
   t.true(elapsed < 10_000, `shutdown took ${elapsed} ms`)
-  t.like(stats.psi, { inserted: 100_000, published: 0, pending: 0 })
-  t.is(stats.psi.dropped + stats.psi.failed, 100_000)
-  t.true(stats.psi.failed >= 64_000, 'at least the documents in flight were failed at the deadline')
+  const psiStats = stats.psi!
+  t.like(psiStats, { inserted: 100_000, published: 0, pending: 0 })
+  t.is(psiStats.dropped + psiStats.failed, 100_000)
+  t.true(psiStats.failed >= 64_000, 'at least the documents in flight were failed at the deadline')
 })
 
 test.serial('Kafka: a publish made while the broker is down is delivered once it is back', async (t) => {
