@@ -80,22 +80,53 @@ pub struct BindingQueueOptions {
   pub flush_interval_ms: Option<f64>,
   /// @default 100000
   pub max_pending_items: Option<f64>,
+  /// @default 67108864
+  pub max_pending_bytes: Option<f64>,
+  /// The deadline of a flush or shutdown called without one. @default 30000
+  pub flush_timeout_ms: Option<f64>,
   /// @default 64
   pub max_in_flight: Option<u32>,
   /// Reject instead of starting when the transport cannot connect in time.
   pub connect_timeout_ms: Option<f64>,
 }
 
+/// The longest duration accepted from JavaScript, in milliseconds: Node's own timer limit
+/// (about 24.8 days). Larger values would overflow `Duration`/`Instant` arithmetic.
+pub const MAX_DURATION_MS: f64 = 2_147_483_647.0;
+
+/// The largest count accepted from JavaScript: beyond it, numbers are no longer exact.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// A duration option, checked: finite, within `0..=MAX_DURATION_MS`, and above zero unless
+/// `zero_ok`.
+pub fn duration(option: &str, ms: f64, zero_ok: bool) -> Result<Duration> {
+  let low_ok = if zero_ok { ms >= 0.0 } else { ms > 0.0 };
+  if ms.is_finite() && low_ok && ms <= MAX_DURATION_MS {
+    return Ok(Duration::from_secs_f64(ms / 1000.0));
+  }
+  let low = if zero_ok { "from 0" } else { "above 0" };
+  Err(QueueError::Config(format!(
+    "option `{option}` must be a number of milliseconds {low} up to {MAX_DURATION_MS} (got {ms})"
+  )))
+}
+
+/// A count option, checked: a whole number within `1..=max`.
+fn count(option: &str, n: f64, max: f64) -> Result<f64> {
+  if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= max {
+    return Ok(n);
+  }
+  Err(QueueError::Config(format!(
+    "option `{option}` must be a whole number from 1 to {max} (got {n})"
+  )))
+}
+
 impl BindingQueueOptions {
   /// `connectTimeoutMs`, checked.
   pub fn connect_timeout(&self) -> Result<Option<Duration>> {
-    match self.connect_timeout_ms {
-      None => Ok(None),
-      Some(ms) if ms.is_finite() && ms > 0.0 => Ok(Some(Duration::from_secs_f64(ms / 1000.0))),
-      Some(ms) => Err(QueueError::Config(format!(
-        "option `connectTimeoutMs` must be a positive number of milliseconds (got {ms})"
-      ))),
-    }
+    self
+      .connect_timeout_ms
+      .map(|ms| duration("connectTimeoutMs", ms, false))
+      .transpose()
   }
 }
 
@@ -132,18 +163,12 @@ impl BindingTransportConfig {
       }
       "http" => {
         let http = self.http.ok_or_else(|| missing("HTTP"))?;
-        if !(http.timeout_ms.is_finite() && http.timeout_ms > 0.0) {
-          return Err(QueueError::Config(format!(
-            "option `timeoutMs` must be a positive number of milliseconds (got {})",
-            http.timeout_ms
-          )));
-        }
         Ok(TransportConfig::Http(HttpConfig {
+          timeout: duration("timeoutMs", http.timeout_ms, false)?,
           server_uri: http.server_uri,
           username: http.username,
           password: http.password,
           auth_token: http.auth_token,
-          timeout: Duration::from_secs_f64(http.timeout_ms / 1000.0),
           max_retries,
         }))
       }
@@ -175,24 +200,19 @@ impl TryFrom<&BindingQueueOptions> for QueueOptions {
     let defaults = QueueOptions::default();
     let flush_interval = match options.flush_interval_ms {
       None => defaults.flush_interval,
-      Some(ms) if ms.is_finite() && ms > 0.0 => Duration::from_secs_f64(ms / 1000.0),
-      Some(ms) => {
-        return Err(QueueError::Config(format!(
-          "option `flushIntervalMs` must be a positive number of milliseconds (got {ms})"
-        )))
-      }
+      Some(ms) => duration("flushIntervalMs", ms, false)?,
+    };
+    let flush_timeout = match options.flush_timeout_ms {
+      None => defaults.flush_timeout,
+      Some(ms) => duration("flushTimeoutMs", ms, true)?,
     };
     let max_pending_items = match options.max_pending_items {
       None => defaults.max_pending_items,
-      Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => {
-        n as usize
-      }
-      Some(n) => {
-        return Err(QueueError::Config(format!(
-          "option `maxPendingItems` must be a whole number from 1 to {} (got {n})",
-          u32::MAX
-        )))
-      }
+      Some(n) => count("maxPendingItems", n, u32::MAX as f64)? as usize,
+    };
+    let max_pending_bytes = match options.max_pending_bytes {
+      None => defaults.max_pending_bytes,
+      Some(n) => count("maxPendingBytes", n, MAX_SAFE_INTEGER)? as u64,
     };
     let max_in_flight = match options.max_in_flight {
       None => defaults.max_in_flight,
@@ -206,7 +226,9 @@ impl TryFrom<&BindingQueueOptions> for QueueOptions {
     Ok(QueueOptions {
       flush_interval,
       max_pending_items,
+      max_pending_bytes,
       max_in_flight,
+      flush_timeout,
     })
   }
 }

@@ -1,11 +1,11 @@
 //! The JavaScript handle on a Mock transport's store: what `MockConfig` reads documents from and
 //! uses to make the transport slow or failing in tests.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use napi_derive::napi;
+use std::sync::Arc;
 
+use super::config::duration;
+use super::error::{to_napi, ErrorCode};
 use crate::core::transport::MockStore;
 
 /// Documents published through a Mock transport, kept in memory.
@@ -50,9 +50,9 @@ impl BindingMockStore {
 
   /// Makes every publish attempt take `ms` milliseconds.
   #[napi]
-  pub fn set_latency_ms(&self, ms: f64) {
-    self
-      .inner
-      .set_latency(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+  pub fn set_latency_ms(&self, ms: f64) -> napi::Result<(), ErrorCode> {
+    let latency = duration("latencyMs", ms, true).map_err(to_napi)?;
+    self.inner.set_latency(latency);
+    Ok(())
   }
 }

@@ -122,6 +122,23 @@ impl BindingQueue {
       .map_err(to_napi)
   }
 
+  /// Counts `items` that were inserted but could not cross into the queue (a hand-over that
+  /// failed) as inserted and failed, with `reason` as the last error, so that none vanishes.
+  #[napi]
+  pub fn record_lost(&self, items: f64, reason: String) -> napi::Result<(), ErrorCode> {
+    if !(items.is_finite()
+      && items >= 0.0
+      && items.fract() == 0.0
+      && items <= 9_007_199_254_740_991.0)
+    {
+      return Err(to_napi(QueueError::Internal(format!(
+        "recordLost: {items} is not a count of items"
+      ))));
+    }
+    self.bus.record_lost(items as u64, &reason);
+    Ok(())
+  }
+
   /// A consistent reading of the queue's counters.
   #[napi]
   pub fn stats(&self) -> BindingQueueStats {

@@ -3,14 +3,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use tokio::time::Instant;
 
-use super::config::{BindingProfileSource, BindingQueueOptions, BindingTransportConfig};
+use super::config::{duration, BindingProfileSource, BindingQueueOptions, BindingTransportConfig};
 use super::error::{BindingError, ErrorCode};
 use super::mock_store::BindingMockStore;
 use super::queue::BindingQueue;
@@ -84,10 +83,11 @@ pub fn open_queues<'env>(
   })
 }
 
-fn deadline(timeout_ms: Option<f64>) -> Option<Instant> {
+/// The deadline of a flush or shutdown; `None` lets the queues use `flushTimeoutMs`.
+fn deadline(timeout_ms: Option<f64>) -> std::result::Result<Option<Instant>, QueueError> {
   timeout_ms
-    .filter(|ms| ms.is_finite() && *ms >= 0.0)
-    .map(|ms| Instant::now() + Duration::from_secs_f64(ms / 1000.0))
+    .map(|ms| duration("timeoutMs", ms, true).map(|timeout| Instant::now() + timeout))
+    .transpose()
 }
 
 #[napi]
@@ -116,9 +116,13 @@ impl BindingScouterQueue {
   /// a `BindingError` if the queues could not be flushed at all.
   #[napi]
   pub async fn flush(&self, timeout_ms: Option<f64>) -> Option<BindingError> {
+    let deadline = match deadline(timeout_ms) {
+      Ok(deadline) => deadline,
+      Err(error) => return Some(error.into()),
+    };
     self
       .inner
-      .flush(deadline(timeout_ms))
+      .flush(deadline)
       .await
       .err()
       .map(BindingError::from)
@@ -127,9 +131,13 @@ impl BindingScouterQueue {
   /// Flushes, then stops every task and closes the transport. Idempotent.
   #[napi]
   pub async fn shutdown(&self, timeout_ms: Option<f64>) -> Option<BindingError> {
+    let deadline = match deadline(timeout_ms) {
+      Ok(deadline) => deadline,
+      Err(error) => return Some(error.into()),
+    };
     self
       .inner
-      .shutdown(deadline(timeout_ms))
+      .shutdown(deadline)
       .await
       .err()
       .map(BindingError::from)

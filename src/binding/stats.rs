@@ -11,6 +11,8 @@ pub struct BindingQueueStats {
   pub sampled_out: f64,
   pub dropped: f64,
   pub pending: f64,
+  /// What the pending items weigh, in bytes.
+  pub pending_bytes: f64,
   pub published: f64,
   pub failed: f64,
   pub dropped_values: f64,
@@ -29,6 +31,7 @@ impl From<StatsSnapshot> for BindingQueueStats {
       sampled_out: s.sampled_out as f64,
       dropped: s.dropped as f64,
       pending: s.pending as f64,
+      pending_bytes: s.pending_bytes as f64,
       published: s.published as f64,
       failed: s.failed as f64,
       dropped_values: s.dropped_values as f64,

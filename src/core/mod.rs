@@ -5,15 +5,17 @@
 //! - [`item`]: what callers hand over (rows of numbers, LLM records), in batches.
 //! - [`aggregate`]: per-kind rules that turn a full batch into records.
 //! - [`record`]: the `ServerRecords` wire format.
-//! - [`queue`]: one queue per alias: the bus, the event task, the timer task, `TaskState`.
+//! - [`queue`]: one queue per alias: the bus, the event task and its lanes, `TaskState`.
 //! - [`scouter_queue`]: the queues of one `fromPath`, sharing a transport.
 //! - [`transport`]: where documents go, behind one trait; [`retry`]: backoff for failures.
 //! - [`stats`]: delivery accounting; [`error`]: the error type.
+//! - [`panic_report`]: panics from any runtime thread reach the stats and `onError`, never the
+//!   process.
 
 pub mod aggregate;
 pub mod error;
-pub mod flush_deadlines;
 pub mod item;
+pub mod panic_report;
 pub mod profile;
 pub mod queue;
 pub mod record;

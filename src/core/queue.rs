@@ -1,38 +1,53 @@
-//! One queue per alias, in the original's design: a `QueueBus` that the caller inserts through, a
-//! bounded channel to an event task that fills a fixed-capacity crossbeam `ArrayQueue` and
-//! publishes it when full, a timer task for PSI and Custom, and a `TaskState` that stops both
-//! through a `CancellationToken`.
+//! One queue per alias, in the original's design: a `QueueBus` that the caller inserts through,
+//! and one event task per profile that fills a fixed-capacity crossbeam `ArrayQueue`, turns it
+//! into a document when it holds a batch, and publishes it; a `TaskState` stops the task through
+//! a `CancellationToken`.
+//!
+//! The event task `select!`s, biased, over:
+//! 1. the control lane (flush, shutdown), served before any data, so a flush's deadline is known
+//!    the moment it is asked for, whatever the data lane holds;
+//! 2. confirmations of the documents in flight;
+//! 3. the earliest flush deadline: at it, what was inserted before that flush and is still
+//!    unconfirmed is aborted and counted as failed, and nothing of it is handed over afterwards;
+//! 4. the data lane, read only while a document can be handed over (fewer than `max_in_flight`
+//!    in flight), so a stalled transport holds items in the bounded lane, not in memory;
+//! 5. `sleep_until(next publish due)` for PSI and Custom, the timer of contract section 3.
+//!
+//! A flush is a barrier: it completes when the data lane has been read up to where it stood when
+//! the flush arrived, the buffer has been cut into a document, and every document up to that one
+//! has settled. No sleeps stand in for any of this.
 //!
 //! What differs from the original, on purpose:
-//! - `push` never blocks and never sleeps: items past `max_pending_items` are dropped and counted.
-//! - Publishes run concurrently (up to `max_in_flight` per queue) and settle in the stats only
-//!   when the transport confirmed them; `flush` and `shutdown` wait for exactly that, with an
-//!   optional deadline after which what is still unconfirmed counts as failed.
-//! - A panic in an aggregator is caught and counted; it never takes the queue down.
+//! - `push` never blocks and never sleeps: items past `max_pending_items` or `max_pending_bytes`
+//!   are dropped and counted.
+//! - The buffer holds runs of rows (one per batch that crossed from JavaScript), so memory grows
+//!   with what is inserted, never with a profile's `sample_size`.
+//! - A panic in an aggregator is caught and counted; a panic anywhere else in the task counts
+//!   every pending item as failed. Neither reaches the process.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use crossbeam_queue::ArrayQueue;
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::task::{AbortHandle, Id, JoinError, JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::aggregate::{
-  Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, SpcAggregator,
+  Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, RunOf, SpcAggregator,
 };
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::flush_deadlines::FlushDeadlines;
-use crate::core::item::{ItemBatch, QueueItem};
+use crate::core::item::{ItemBatch, ItemRun, QueueItem};
+use crate::core::panic_report;
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
 use crate::core::record::Document;
 use crate::core::retry::{confirm_with_retry, RetryPolicy};
-use crate::core::stats::{QueueStats, StatsSnapshot};
+use crate::core::stats::{QueueStats, Settled, StatsSnapshot};
 use crate::core::transport::Transport;
 
 /// Options shared by every queue of a `ScouterQueue`.
@@ -42,9 +57,13 @@ pub struct QueueOptions {
   pub flush_interval: Duration,
   /// The bound on items accepted but not yet settled, per queue.
   pub max_pending_items: usize,
+  /// The bound on what those items weigh, per queue (LLM records can be large).
+  pub max_pending_bytes: u64,
   /// Documents of one queue being published at the same time. 64 keeps librdkafka busy: with
   /// 16, its linger and acks=all round trips capped throughput near 1M rows/s (bench/kafka-e2e.js).
   pub max_in_flight: usize,
+  /// The deadline of a flush or shutdown asked for without one (OpenTelemetry's export time-out).
+  pub flush_timeout: Duration,
 }
 
 impl Default for QueueOptions {
@@ -52,7 +71,9 @@ impl Default for QueueOptions {
     QueueOptions {
       flush_interval: Duration::from_secs(30),
       max_pending_items: 100_000,
+      max_pending_bytes: 64 * 1024 * 1024,
       max_in_flight: 64,
+      flush_timeout: Duration::from_secs(30),
     }
   }
 }
@@ -60,33 +81,28 @@ impl Default for QueueOptions {
 /// Where background failures are reported: `(alias, error)`. Called from runtime threads.
 pub type ErrorSink = Arc<dyn Fn(&str, &QueueError) + Send + Sync>;
 
-/// What travels from the caller (and the timer) to the event task.
-enum Event {
-  Items(ItemBatch),
+/// Runs the buffer holds before it merges them: a batch crosses from JavaScript as one run (up
+/// to 512 rows), so this is only reached by many tiny batches, and merging keeps it fixed-size.
+const BUFFER_RUNS: usize = 64;
+
+/// Flush and shutdown requests: the control lane, served before any data.
+enum Control {
+  /// Settle everything pushed before the request, by `deadline`.
   Flush {
-    deadline: Option<Instant>,
+    deadline: Instant,
     done: oneshot::Sender<()>,
   },
-  Tick,
+  /// A flush that closes the data lane first and ends the task once it completes.
+  Shutdown {
+    deadline: Instant,
+    done: oneshot::Sender<()>,
+  },
 }
 
-/// The background tasks of one queue, and the token that stops them.
+/// The background task of one queue, and the token that stops it.
 pub struct TaskState {
   token: CancellationToken,
   event_task: JoinHandle<()>,
-  timer_task: Option<JoinHandle<()>>,
-}
-
-impl TaskState {
-  /// Cancels both tasks and waits until they have ended.
-  async fn stop(self) {
-    self.token.cancel();
-    // A task that panicked has already been accounted for by the event loop's own guards.
-    let _ = self.event_task.await;
-    if let Some(timer) = self.timer_task {
-      let _ = timer.await;
-    }
-  }
 }
 
 /// The caller's handle on one queue.
@@ -95,16 +111,16 @@ pub struct QueueBus {
   identifier: String,
   kind: DriftKind,
   slots: Vec<Slot>,
-  tx: mpsc::Sender<Event>,
+  /// The data lane. The event task closes it at shutdown: that is the queue's one "closed" state.
+  data: mpsc::Sender<ItemBatch>,
+  control: mpsc::Sender<Control>,
   stats: Arc<QueueStats>,
-  deadlines: Arc<FlushDeadlines>,
-  closed: AtomicBool,
-  /// `Some` until shutdown; an async mutex so that a second `shutdown` waits for the first.
-  tasks: tokio::sync::Mutex<Option<TaskState>>,
+  /// Taken by the first shutdown, which joins the task.
+  tasks: Mutex<Option<TaskState>>,
 }
 
 impl QueueBus {
-  /// Starts the queue's tasks on the current runtime.
+  /// Starts the queue's event task on the current runtime.
   pub fn start(
     alias: String,
     profile: DriftProfile,
@@ -113,83 +129,69 @@ impl QueueBus {
     options: &QueueOptions,
     sink: ErrorSink,
   ) -> Arc<Self> {
-    let identifier = profile.identifier();
-    let kind = profile.kind();
-    let slots = profile.slots();
-    let capacity = profile.capacity();
-    let stats = Arc::new(QueueStats::new(options.max_pending_items));
-    // Every item message carries at least one accepted item, so the pending bound caps them;
-    // the extra room is for flush and tick messages.
-    let (tx, rx) = mpsc::channel(options.max_pending_items.max(1) + 64);
-    let token = CancellationToken::new();
-    let last_publish = Arc::new(Mutex::new(Instant::now()));
-    let deadlines = Arc::new(FlushDeadlines::default());
+    let identity = Identity {
+      alias,
+      identifier: profile.identifier(),
+      kind: profile.kind(),
+      slots: profile.slots(),
+      capacity: profile.capacity(),
+    };
+    let parts = (transport, policy, options, sink);
+    let id = profile.id;
+    match profile.spec {
+      ProfileSpec::Spc(spec) => {
+        Self::with_aggregator(identity, SpcAggregator::new(id, spec), parts)
+      }
+      ProfileSpec::Psi(spec) => {
+        Self::with_aggregator(identity, PsiAggregator::new(id, spec), parts)
+      }
+      ProfileSpec::Custom(spec) => {
+        Self::with_aggregator(identity, CustomAggregator::new(id, spec), parts)
+      }
+      ProfileSpec::Llm(spec) => {
+        Self::with_aggregator(identity, LlmAggregator::new(id, spec), parts)
+      }
+    }
+  }
 
-    let context = LoopContext {
-      alias: alias.clone(),
+  fn with_aggregator<A: Aggregator>(
+    identity: Identity,
+    aggregator: A,
+    (transport, policy, options, sink): (Arc<dyn Transport>, RetryPolicy, &QueueOptions, ErrorSink),
+  ) -> Arc<Self> {
+    let stats = Arc::new(QueueStats::new(
+      options.max_pending_items,
+      options.max_pending_bytes,
+    ));
+    // Every data message carries at least one accepted item, so the pending bound caps them.
+    let (data, data_rx) = mpsc::channel(options.max_pending_items.max(1));
+    let (control, control_rx) = mpsc::channel(64);
+    let token = CancellationToken::new();
+    let timer = matches!(identity.kind, DriftKind::Psi | DriftKind::Custom);
+    let cx = LoopContext {
+      alias: identity.alias.clone(),
       stats: Arc::clone(&stats),
       transport,
       policy,
       sink,
       max_in_flight: options.max_in_flight.max(1),
-      last_publish: Arc::clone(&last_publish),
-      flush_interval: options.flush_interval,
-      deadlines: Arc::clone(&deadlines),
     };
-    let id = profile.id;
-    let event_task = match profile.spec {
-      ProfileSpec::Spc(spec) => spawn_event_loop(
-        SpcAggregator::new(id, spec),
-        capacity,
-        context,
-        rx,
-        token.clone(),
-      ),
-      ProfileSpec::Psi(spec) => spawn_event_loop(
-        PsiAggregator::new(id, spec),
-        capacity,
-        context,
-        rx,
-        token.clone(),
-      ),
-      ProfileSpec::Custom(spec) => spawn_event_loop(
-        CustomAggregator::new(id, spec),
-        capacity,
-        context,
-        rx,
-        token.clone(),
-      ),
-      ProfileSpec::Llm(spec) => spawn_event_loop(
-        LlmAggregator::new(id, spec),
-        capacity,
-        context,
-        rx,
-        token.clone(),
-      ),
-    };
-    let timer_task = matches!(kind, DriftKind::Psi | DriftKind::Custom).then(|| {
-      tokio::spawn(run_timer(
-        tx.clone(),
-        last_publish,
-        options.flush_interval,
-        token.clone(),
-      ))
-    });
-
+    let event_loop = EventLoop::new(
+      aggregator,
+      identity.capacity,
+      timer.then_some(options.flush_interval),
+      cx,
+    );
+    let event_task = tokio::spawn(event_loop.run_guarded(data_rx, control_rx, token.clone()));
     Arc::new(QueueBus {
-      alias,
-      identifier,
-      kind,
-      slots,
-      tx,
+      alias: identity.alias,
+      identifier: identity.identifier,
+      kind: identity.kind,
+      slots: identity.slots,
+      data,
+      control,
       stats,
-      deadlines,
-      closed: AtomicBool::new(false),
-      tasks: tokio::sync::Mutex::new(Some(TaskState {
-        token,
-        event_task,
-        timer_task,
-      })),
+      tasks: Mutex::new(Some(TaskState { token, event_task })),
     })
   }
 
@@ -212,13 +214,9 @@ impl QueueBus {
   }
 
   /// Hands a batch to the event task without waiting. Returns how many items were accepted; the
-  /// rest were refused by the pending bound and counted as dropped.
+  /// rest were refused by the pending bounds and counted as dropped. An error means nothing was
+  /// counted (the caller then accounts for the items itself).
   pub fn push(&self, mut batch: ItemBatch) -> Result<u64> {
-    if self.closed.load(Ordering::Acquire) {
-      return Err(QueueError::Closed {
-        alias: self.alias.clone(),
-      });
-    }
     match (&batch, self.kind) {
       (ItemBatch::Llm(_), DriftKind::Llm) => {}
       (ItemBatch::Rows(rows), kind)
@@ -231,65 +229,112 @@ impl QueueBus {
         )))
       }
     }
-    let items = batch.len() as u64;
-    if items == 0 {
+    if self.data.is_closed() {
+      return Err(QueueError::Closed {
+        alias: self.alias.clone(),
+      });
+    }
+    if batch.is_empty() {
       return Ok(0);
     }
-    let accepted = self.stats.admit(items);
+    let (accepted, bytes) = self.stats.admit(&batch);
     if accepted == 0 {
       return Ok(0);
     }
-    batch.truncate(accepted as usize);
-    if self.tx.try_send(Event::Items(batch)).is_err() {
-      self.stats.reject(accepted);
+    batch.truncate(accepted);
+    if self.data.try_send(batch).is_err() {
+      // Closed by a shutdown that raced this push: counted as dropped, like any refusal.
+      self.stats.reject(accepted as u64, bytes);
       return Ok(0);
     }
-    Ok(accepted)
+    Ok(accepted as u64)
   }
 
   /// Publishes what is buffered and waits until everything pushed before this call has settled.
-  /// With a deadline, what is still unconfirmed then counts as failed.
-  pub async fn flush(&self, deadline: Option<Instant>) -> Result<()> {
-    if self.closed.load(Ordering::Acquire) {
+  /// At `deadline`, what is still unconfirmed counts as failed. After a shutdown there is
+  /// nothing left to flush.
+  pub async fn flush(&self, deadline: Instant) -> Result<()> {
+    let (done, finished) = oneshot::channel();
+    if self
+      .control
+      .send(Control::Flush { deadline, done })
+      .await
+      .is_err()
+    {
       return Ok(());
     }
-    self.request_flush(deadline).await
+    finished.await.map_err(|_| self.stopped())
   }
 
-  async fn request_flush(&self, deadline: Option<Instant>) -> Result<()> {
-    // Registered before the message is sent, so that the event task honours it on its way there.
-    let _registered = deadline.map(|deadline| self.deadlines.register(deadline));
+  /// Flushes, closes the data lane and ends the task. Idempotent: a later call finds the task
+  /// ended and returns.
+  pub async fn shutdown(&self, deadline: Instant) -> Result<()> {
     let (done, finished) = oneshot::channel();
-    let stopped = || {
-      QueueError::Internal(format!(
-        "the event task of queue `{}` has stopped",
-        self.alias
-      ))
-    };
-    self
-      .tx
-      .send(Event::Flush { deadline, done })
+    let asked = self
+      .control
+      .send(Control::Shutdown { deadline, done })
       .await
-      .map_err(|_| stopped())?;
-    finished.await.map_err(|_| stopped())
+      .is_ok();
+    let flushed = if asked {
+      finished.await.map_err(|_| self.stopped())
+    } else {
+      Ok(())
+    };
+    let tasks = self
+      .tasks
+      .lock()
+      .unwrap_or_else(|poison| poison.into_inner())
+      .take();
+    if let Some(tasks) = tasks {
+      // The task ends right after the shutdown completed; a panic was already accounted for.
+      let _ = tasks.event_task.await;
+    }
+    flushed
   }
 
-  /// Flushes, then stops the tasks. Idempotent: later calls wait for the first and return.
-  pub async fn shutdown(&self, deadline: Option<Instant>) -> Result<()> {
-    let mut tasks = self.tasks.lock().await;
-    let Some(state) = tasks.take() else {
-      return Ok(());
-    };
-    self.closed.store(true, Ordering::Release);
-    let flushed = self.request_flush(deadline).await;
-    state.stop().await;
-    flushed
+  /// Counts items that were inserted but could not cross into the queue as failed.
+  pub fn record_lost(&self, items: u64, reason: &str) {
+    self.stats.lost_in_transit(items, reason);
+  }
+
+  /// Remembers an error that lost no item of this queue (a panic elsewhere).
+  pub fn note_error(&self, error: &str) {
+    self.stats.note_error(error);
   }
 
   /// A consistent reading of the counters.
   pub fn stats(&self) -> StatsSnapshot {
     self.stats.snapshot()
   }
+
+  fn stopped(&self) -> QueueError {
+    QueueError::Internal(format!(
+      "the event task of queue `{}` has stopped",
+      self.alias
+    ))
+  }
+}
+
+impl Drop for QueueBus {
+  /// A queue dropped without a shutdown stops its task rather than leaving it running.
+  fn drop(&mut self) {
+    if let Some(tasks) = self
+      .tasks
+      .get_mut()
+      .unwrap_or_else(|poison| poison.into_inner())
+    {
+      tasks.token.cancel();
+    }
+  }
+}
+
+/// What a queue is, apart from its aggregator.
+struct Identity {
+  alias: String,
+  identifier: String,
+  kind: DriftKind,
+  slots: Vec<Slot>,
+  capacity: usize,
 }
 
 /// What the event loop shares with the rest of the queue.
@@ -300,10 +345,6 @@ struct LoopContext {
   policy: RetryPolicy,
   sink: ErrorSink,
   max_in_flight: usize,
-  last_publish: Arc<Mutex<Instant>>,
-  flush_interval: Duration,
-  /// Deadlines of the flushes on their way to this task.
-  deadlines: Arc<FlushDeadlines>,
 }
 
 impl LoopContext {
@@ -311,187 +352,366 @@ impl LoopContext {
     self.stats.note_error(&error.to_string());
     (self.sink)(&self.alias, &error);
   }
-
-  fn mark_published(&self) {
-    *self.last_publish.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-  }
 }
 
-/// A document being published and the items it settles.
-struct Publish {
+/// A document made from the buffer, waiting for an in-flight slot.
+struct Staged {
+  document: Arc<Document>,
+  seq: u64,
   items: u64,
+  bytes: u64,
+}
+
+/// What the loop remembers of a document in flight, so an aborted one can still be counted.
+struct InFlight {
+  abort: AbortHandle,
+  seq: u64,
+  items: u64,
+  bytes: u64,
   records: u64,
-  result: Result<(), TransportError>,
+}
+
+/// A flush (or shutdown) the loop is working through.
+struct Waiter {
+  /// Data messages that must have been read before the buffer is cut for this flush.
+  barrier: u64,
+  /// Once the barrier is reached: the sequence number of the last document it waits for.
+  target: Option<u64>,
+  deadline: Instant,
+  done: oneshot::Sender<()>,
+  shutdown: bool,
 }
 
 /// The state the event task owns.
 struct EventLoop<A: Aggregator> {
   aggregator: A,
-  buffer: ArrayQueue<A::Item>,
-  in_flight: JoinSet<Publish>,
-  /// Items per in-flight publish, so that an aborted one can still be counted.
-  in_flight_items: HashMap<tokio::task::Id, u64>,
-  cx: LoopContext,
-}
-
-fn spawn_event_loop<A: Aggregator>(
-  aggregator: A,
+  /// Runs of buffered items, in insertion order.
+  buffer: ArrayQueue<RunOf<A>>,
+  buffered: usize,
+  buffered_bytes: u64,
+  /// Items per document (`sample_size`, 1000 for PSI, `sample_rate` for LLM).
   capacity: usize,
+  /// The rest of a batch not yet moved into the buffer, while a document waits for a slot.
+  current: Option<RunOf<A>>,
+  /// Documents made but not yet handed over, in order.
+  staged: VecDeque<Staged>,
+  in_flight: JoinSet<std::result::Result<(), TransportError>>,
+  in_flight_info: HashMap<Id, InFlight>,
+  next_seq: u64,
+  /// Data messages read so far.
+  received: u64,
+  data_open: bool,
+  waiters: VecDeque<Waiter>,
+  /// Set when a shutdown completed: the loop ends.
+  finished: bool,
+  /// PSI and Custom: the interval of the timer.
+  interval: Option<Duration>,
+  last_publish: Instant,
   cx: LoopContext,
-  rx: mpsc::Receiver<Event>,
-  token: CancellationToken,
-) -> JoinHandle<()> {
-  let event_loop = EventLoop {
-    aggregator,
-    buffer: ArrayQueue::new(capacity.max(1)),
-    in_flight: JoinSet::new(),
-    in_flight_items: HashMap::new(),
-    cx,
-  };
-  tokio::spawn(event_loop.run(rx, token))
 }
 
 impl<A: Aggregator> EventLoop<A> {
-  async fn run(mut self, mut rx: mpsc::Receiver<Event>, token: CancellationToken) {
+  fn new(aggregator: A, capacity: usize, interval: Option<Duration>, cx: LoopContext) -> Self {
+    EventLoop {
+      aggregator,
+      buffer: ArrayQueue::new(BUFFER_RUNS),
+      buffered: 0,
+      buffered_bytes: 0,
+      capacity: capacity.max(1),
+      current: None,
+      staged: VecDeque::new(),
+      in_flight: JoinSet::new(),
+      in_flight_info: HashMap::new(),
+      next_seq: 0,
+      received: 0,
+      data_open: true,
+      waiters: VecDeque::new(),
+      finished: false,
+      interval,
+      last_publish: Instant::now(),
+      cx,
+    }
+  }
+
+  /// Runs the loop; a panic that escapes it counts every pending item as failed and is reported,
+  /// so the process and the accounting both survive it.
+  async fn run_guarded(
+    self,
+    data: mpsc::Receiver<ItemBatch>,
+    control: mpsc::Receiver<Control>,
+    token: CancellationToken,
+  ) {
+    let stats = Arc::clone(&self.cx.stats);
+    let sink = Arc::clone(&self.cx.sink);
+    let alias = self.cx.alias.clone();
+    let run = AssertUnwindSafe(panic_report::expected(self.run(data, control, token)));
+    if let Err(panic) = run.catch_unwind().await {
+      let message = format!(
+        "the event task of queue `{alias}` panicked: {}",
+        panic_message(&*panic)
+      );
+      stats.fail_all_pending(&message);
+      sink(&alias, &QueueError::Internal(message));
+    }
+  }
+
+  async fn run(
+    mut self,
+    mut data: mpsc::Receiver<ItemBatch>,
+    mut control: mpsc::Receiver<Control>,
+    token: CancellationToken,
+  ) {
     loop {
+      self.advance();
+      if self.finished {
+        break;
+      }
+      let deadline = self.waiters.iter().map(|w| w.deadline).min();
+      let idle = self.current.is_none() && self.staged.is_empty();
+      let can_take = self.data_open && idle && self.in_flight.len() < self.cx.max_in_flight;
+      let timer_due = self
+        .interval
+        .filter(|_| idle)
+        .map(|interval| self.last_publish + interval);
       tokio::select! {
         biased;
         _ = token.cancelled() => break,
-        Some(joined) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => self.settle(joined),
-        event = rx.recv() => match event {
-          Some(event) => self.handle(event).await,
-          None => break,
+        Some(request) = control.recv() => self.on_control(request, &mut data),
+        Some(joined) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
+          self.settle(joined)
+        }
+        _ = sleep_until(deadline), if deadline.is_some() => self.expire(&mut data).await,
+        batch = data.recv(), if can_take => match batch {
+          Some(batch) => self.take(batch),
+          None => self.data_open = false,
         },
-      }
-    }
-    self.abandon(rx);
-  }
-
-  async fn handle(&mut self, event: Event) {
-    match event {
-      Event::Items(batch) => self.take(batch).await,
-      Event::Flush { deadline, done } => {
-        self.publish_buffer().await;
-        self.wait_in_flight(deadline).await;
-        let _ = done.send(());
-      }
-      Event::Tick => {
-        let due = *self
-          .cx
-          .last_publish
-          .lock()
-          .unwrap_or_else(|p| p.into_inner())
-          + self.cx.flush_interval;
-        if Instant::now() >= due {
-          self.publish_buffer().await;
-          self.cx.mark_published();
+        _ = sleep_until(timer_due), if timer_due.is_some() => {
+          self.cut();
+          self.last_publish = Instant::now();
         }
       }
     }
+    self.abandon(data, control).await;
   }
 
-  /// Moves a batch's items into the buffer, publishing each time it fills.
-  async fn take(&mut self, batch: ItemBatch) {
-    let items = match A::Item::unpack_all(batch) {
-      Ok(items) => items,
+  /// Registers a flush or shutdown. Its barrier is where the data lane stands now: everything
+  /// pushed before the request is in the lane already.
+  fn on_control(&mut self, request: Control, data: &mut mpsc::Receiver<ItemBatch>) {
+    let (deadline, done, shutdown) = match request {
+      Control::Flush { deadline, done } => (deadline, done, false),
+      Control::Shutdown { deadline, done } => {
+        // No push gets in after this; those racing it are refused and counted as dropped.
+        data.close();
+        (deadline, done, true)
+      }
+    };
+    self.waiters.push_back(Waiter {
+      barrier: self.received + data.len() as u64,
+      target: None,
+      deadline,
+      done,
+      shutdown,
+    });
+  }
+
+  /// Moves a batch from the data lane towards the buffer.
+  fn take(&mut self, batch: ItemBatch) {
+    self.received += 1;
+    let mut run = match A::Item::unpack(batch) {
+      Ok(run) => run,
       Err(batch) => {
         // `QueueBus::push` checks shapes, so this is a bug; count the items rather than lose them.
-        let count = batch.len() as u64;
-        self.cx.stats.failed(count, "batch of the wrong kind");
+        let settled = Settled::items(batch.len() as u64, batch.bytes_of_first(batch.len()));
+        self.cx.stats.failed(settled, "batch of the wrong kind");
         self.cx.report(QueueError::Internal(
           "batch of the wrong kind reached the event task".into(),
         ));
         return;
       }
     };
-    let mut sampled_out = 0;
-    for item in items {
-      if !self.aggregator.admit(&item) {
-        sampled_out += 1;
-        continue;
-      }
-      if let Err(item) = self.buffer.push(item) {
-        // Unreachable while the buffer is published as soon as it fills; stay correct anyway.
-        self.publish_buffer().await;
-        let _ = self.buffer.push(item);
-      }
-      if self.buffer.is_full() {
-        self.publish_buffer().await;
-      }
+    let (left_out, left_out_bytes) = self.aggregator.sample(&mut run);
+    if left_out > 0 {
+      self.cx.stats.sample_out(left_out, left_out_bytes);
     }
-    if sampled_out > 0 {
-      self.cx.stats.sample_out(sampled_out);
+    if !run.is_empty() {
+      self.current = Some(run);
     }
   }
 
-  /// Aggregates whatever is buffered and starts publishing its document.
-  async fn publish_buffer(&mut self) {
-    let mut items = Vec::with_capacity(self.buffer.len());
-    while let Some(item) = self.buffer.pop() {
-      items.push(item);
+  /// Does all the work that needs no waiting: hands staged documents over while slots are free,
+  /// moves the current batch into the buffer (cutting a document each time it fills), cuts the
+  /// buffer for flushes whose barrier was reached, and completes flushes whose documents have all
+  /// settled.
+  fn advance(&mut self) {
+    loop {
+      while self.in_flight.len() < self.cx.max_in_flight {
+        let Some(staged) = self.staged.pop_front() else {
+          break;
+        };
+        self.hand_over(staged);
+      }
+      if !self.staged.is_empty() {
+        break;
+      }
+      if let Some(mut run) = self.current.take() {
+        let front = run.split_front(self.capacity - self.buffered);
+        self.buffer_run(front);
+        if !run.is_empty() {
+          self.current = Some(run);
+        }
+        if self.buffered >= self.capacity {
+          self.cut();
+        }
+        continue;
+      }
+      let received = self.received;
+      let Some(waiter) = self
+        .waiters
+        .iter()
+        .position(|w| w.target.is_none() && w.barrier <= received)
+      else {
+        break;
+      };
+      self.cut();
+      self.waiters[waiter].target = Some(self.next_seq);
     }
-    if items.is_empty() {
+    self.complete_waiters();
+  }
+
+  /// Resolves every flush whose documents have all settled.
+  fn complete_waiters(&mut self) {
+    let oldest = self
+      .staged
+      .front()
+      .map(|s| s.seq)
+      .into_iter()
+      .chain(self.in_flight_info.values().map(|f| f.seq))
+      .min()
+      .unwrap_or(self.next_seq);
+    let mut index = 0;
+    while index < self.waiters.len() {
+      // `target` is the first sequence number the flush does not wait for.
+      if self.waiters[index].target.is_some_and(|t| oldest >= t) {
+        let waiter = self.waiters.remove(index).expect("index is in range");
+        self.finished |= waiter.shutdown;
+        let _ = waiter.done.send(());
+      } else {
+        index += 1;
+      }
+    }
+  }
+
+  /// Adds a run to the buffer, merging the buffered runs when the buffer has no free slot.
+  fn buffer_run(&mut self, run: RunOf<A>) {
+    if run.is_empty() {
       return;
     }
-    let count = items.len() as u64;
-    self.cx.mark_published();
+    self.buffered += run.len();
+    self.buffered_bytes += run.bytes();
+    if let Err(run) = self.buffer.push(run) {
+      let mut runs = Vec::with_capacity(BUFFER_RUNS + 1);
+      while let Some(buffered) = self.buffer.pop() {
+        runs.push(buffered);
+      }
+      runs.push(run);
+      // The buffer is empty now, so this push has room.
+      let _ = self.buffer.push(ItemRun::merge(runs));
+    }
+  }
+
+  /// Aggregates whatever is buffered and stages its document.
+  fn cut(&mut self) {
+    if self.buffered == 0 {
+      return;
+    }
+    let mut runs = Vec::with_capacity(self.buffer.len());
+    while let Some(run) = self.buffer.pop() {
+      runs.push(run);
+    }
+    let items = std::mem::take(&mut self.buffered) as u64;
+    let bytes = std::mem::take(&mut self.buffered_bytes);
+    self.last_publish = Instant::now();
     let now = Utc::now();
     let aggregator = &mut self.aggregator;
-    let aggregation = match catch_unwind(AssertUnwindSafe(|| aggregator.aggregate(items, now))) {
-      Ok(aggregation) => aggregation,
+    let made = panic_report::quietly(|| {
+      catch_unwind(AssertUnwindSafe(|| {
+        let aggregation = aggregator.aggregate(runs, now);
+        let document = Document::from_records(aggregator.kind(), &aggregation.records);
+        (aggregation.dropped_values, document)
+      }))
+    });
+    let (dropped_values, document) = match made {
+      Ok(made) => made,
       Err(panic) => {
         let message = format!("aggregation panicked: {}", panic_message(&*panic));
-        self.cx.stats.failed(count, &message);
+        self.cx.stats.failed(Settled::items(items, bytes), &message);
         self.cx.report(QueueError::Internal(message));
         return;
       }
     };
-    if aggregation.dropped_values > 0 {
-      self.cx.stats.add_dropped_values(aggregation.dropped_values);
+    if dropped_values > 0 {
+      self.cx.stats.add_dropped_values(dropped_values);
     }
-    match Document::from_records(self.aggregator.kind(), &aggregation.records) {
-      None => self.cx.stats.published(count, 0, 0, now),
-      Some(document) => self.start_publish(document, count).await,
+    match document {
+      None => self
+        .cx
+        .stats
+        .published(Settled::items(items, bytes), 0, now),
+      Some(document) => {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.staged.push_back(Staged {
+          document: Arc::new(document),
+          seq,
+          items,
+          bytes,
+        });
+      }
     }
   }
 
-  async fn start_publish(&mut self, document: Document, items: u64) {
-    self.wait_for_slot().await;
+  /// Hands a document to the transport (in order) and awaits its confirmation concurrently.
+  fn hand_over(&mut self, staged: Staged) {
     let transport = Arc::clone(&self.cx.transport);
     let policy = self.cx.policy;
+    let document = staged.document;
     let records = document.record_count as u64;
-    let document = Arc::new(document);
-    // Handed over here, in order; only the confirmation is awaited concurrently.
     let first = transport.publish(Arc::clone(&document));
-    let handle = self.in_flight.spawn(async move {
-      let result = confirm_with_retry(transport.as_ref(), &document, first, &policy).await;
-      Publish {
-        items,
+    let handle = self.in_flight.spawn(panic_report::expected(async move {
+      confirm_with_retry(transport.as_ref(), &document, first, &policy).await
+    }));
+    self.in_flight_info.insert(
+      handle.id(),
+      InFlight {
+        abort: handle,
+        seq: staged.seq,
+        items: staged.items,
+        bytes: staged.bytes,
         records,
-        result,
-      }
-    });
-    self.in_flight_items.insert(handle.id(), items);
+      },
+    );
   }
 
   /// Accounts for one finished (or aborted) publish.
-  fn settle(&mut self, joined: std::result::Result<(tokio::task::Id, Publish), JoinError>) {
+  fn settle(
+    &mut self,
+    joined: std::result::Result<(Id, std::result::Result<(), TransportError>), JoinError>,
+  ) {
+    let id = match &joined {
+      Ok((id, _)) => *id,
+      Err(error) => error.id(),
+    };
+    let Some(info) = self.in_flight_info.remove(&id) else {
+      return;
+    };
+    let settled = Settled::document(info.items, info.bytes);
     match joined {
-      Ok((id, publish)) => {
-        self.in_flight_items.remove(&id);
-        match publish.result {
-          Ok(()) => self
-            .cx
-            .stats
-            .published(publish.items, publish.records, 1, Utc::now()),
-          Err(error) => {
-            self.cx.stats.failed(publish.items, &error.to_string());
-            self.cx.report(QueueError::Transport(error));
-          }
-        }
+      Ok((_, Ok(()))) => self.cx.stats.published(settled, info.records, Utc::now()),
+      Ok((_, Err(error))) => {
+        self.cx.stats.failed(settled, &error.to_string());
+        self.cx.report(QueueError::Transport(error));
       }
       Err(error) => {
-        let items = self.in_flight_items.remove(&error.id()).unwrap_or(0);
         let message = if error.is_cancelled() {
           "publish not confirmed before the flush deadline".to_string()
         } else {
@@ -500,7 +720,7 @@ impl<A: Aggregator> EventLoop<A> {
             panic_message(&*error.into_panic())
           )
         };
-        self.cx.stats.failed(items, &message);
+        self.cx.stats.failed(settled, &message);
         self
           .cx
           .report(QueueError::Transport(TransportError::retryable(
@@ -511,131 +731,151 @@ impl<A: Aggregator> EventLoop<A> {
     }
   }
 
-  /// Waits until fewer than `max_in_flight` publishes are in flight. A flush requested meanwhile
-  /// may be queued behind the items being published, so the wait honours the earliest pending
-  /// flush deadline, including one registered after it began; at that deadline, what is in
-  /// flight is aborted and counted as failed.
-  async fn wait_for_slot(&mut self) {
-    let deadlines = Arc::clone(&self.cx.deadlines);
-    while self.in_flight.len() >= self.cx.max_in_flight {
-      let registered = deadlines.registered();
-      tokio::pin!(registered);
-      registered.as_mut().enable();
-      let deadline = deadlines.earliest();
-      tokio::select! {
-        joined = self.in_flight.join_next_with_id() => match joined {
-          Some(joined) => self.settle(joined),
-          None => return,
-        },
-        _ = &mut registered => {}
-        _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-          self.abort_in_flight().await;
+  /// The earliest flush deadline has passed: everything that flush waits for and that is not
+  /// confirmed yet fails now. Documents not handed over never will be; those in flight are
+  /// aborted; items not yet aggregated (the buffer, the current batch, the data lane up to the
+  /// barrier) are counted as failed without being read into a document.
+  async fn expire(&mut self, data: &mut mpsc::Receiver<ItemBatch>) {
+    let now = Instant::now();
+    let expired: Vec<usize> = (0..self.waiters.len())
+      .filter(|&i| self.waiters[i].deadline <= now)
+      .collect();
+    let Some(&last) = expired.last() else {
+      return;
+    };
+    // Barriers grow with arrival order: the last expired flush covers the earlier ones.
+    let (barrier, target) = (self.waiters[last].barrier, self.waiters[last].target);
+    const LATE: &str = "not published before the flush deadline";
+    if target.is_none() {
+      let mut items = self.buffered as u64;
+      let mut bytes = self.buffered_bytes;
+      while self.buffer.pop().is_some() {}
+      self.buffered = 0;
+      self.buffered_bytes = 0;
+      if let Some(run) = self.current.take() {
+        items += run.len() as u64;
+        bytes += run.bytes();
+      }
+      while self.received < barrier {
+        let Ok(batch) = data.try_recv() else { break };
+        self.received += 1;
+        items += batch.len() as u64;
+        bytes += batch.bytes_of_first(batch.len());
+      }
+      if items > 0 {
+        self.cx.stats.failed(Settled::items(items, bytes), LATE);
+      }
+    }
+    let covered = |seq: u64| target.map_or(true, |t| seq < t);
+    while self.staged.front().is_some_and(|s| covered(s.seq)) {
+      let staged = self.staged.pop_front().expect("checked above");
+      self
+        .cx
+        .stats
+        .failed(Settled::document(staged.items, staged.bytes), LATE);
+    }
+    let aborted: Vec<Id> = self
+      .in_flight_info
+      .iter()
+      .filter(|(_, info)| covered(info.seq))
+      .map(|(id, _)| *id)
+      .collect();
+    if !aborted.is_empty() {
+      let mut pending = aborted.len();
+      for id in &aborted {
+        self.in_flight_info[id].abort.abort();
+      }
+      while pending > 0 {
+        let Some(joined) = self.in_flight.join_next_with_id().await else {
+          break;
+        };
+        let id = match &joined {
+          Ok((id, _)) => *id,
+          Err(error) => error.id(),
+        };
+        if aborted.contains(&id) {
+          pending -= 1;
         }
+        self.settle(joined);
+      }
+    }
+    for index in expired {
+      let waiter = &mut self.waiters[index];
+      if waiter.target.is_none() {
+        waiter.target = Some(self.next_seq);
+      }
+    }
+    // Deadlines are met even if something above left work behind: resolve them now.
+    let mut index = 0;
+    while index < self.waiters.len() {
+      if self.waiters[index].deadline <= now {
+        let waiter = self.waiters.remove(index).expect("index is in range");
+        self.finished |= waiter.shutdown;
+        let _ = waiter.done.send(());
+      } else {
+        index += 1;
       }
     }
   }
 
-  /// Aborts every publish in flight and settles them (as failed, unless one just finished).
-  async fn abort_in_flight(&mut self) {
+  /// The loop has ended: whatever is still buffered, staged, in flight or queued in the lanes
+  /// was not delivered. After a shutdown's flush nothing is left but pushes that raced it; this
+  /// keeps the accounting whole however the loop ended.
+  async fn abandon(
+    &mut self,
+    mut data: mpsc::Receiver<ItemBatch>,
+    mut control: mpsc::Receiver<Control>,
+  ) {
+    const STOPPED: &str = "queue stopped before these items were published";
+    data.close();
+    control.close();
+    let mut items = self.buffered as u64;
+    let mut bytes = self.buffered_bytes;
+    while self.buffer.pop().is_some() {}
+    self.buffered = 0;
+    self.buffered_bytes = 0;
+    if let Some(run) = self.current.take() {
+      items += run.len() as u64;
+      bytes += run.bytes();
+    }
+    while let Ok(batch) = data.try_recv() {
+      items += batch.len() as u64;
+      bytes += batch.bytes_of_first(batch.len());
+    }
+    if items > 0 {
+      self.cx.stats.failed(Settled::items(items, bytes), STOPPED);
+    }
+    for staged in std::mem::take(&mut self.staged) {
+      self
+        .cx
+        .stats
+        .failed(Settled::document(staged.items, staged.bytes), STOPPED);
+    }
     self.in_flight.abort_all();
     while let Some(joined) = self.in_flight.join_next_with_id().await {
       self.settle(joined);
     }
-  }
-
-  /// Waits until every in-flight publish settled; at `deadline`, aborts the rest (they count as
-  /// failed).
-  async fn wait_in_flight(&mut self, deadline: Option<Instant>) {
-    while self.settle_next(deadline).await {}
-  }
-
-  /// Settles the next publish to finish. At `deadline`, aborts and settles every publish in
-  /// flight instead. Returns false when nothing was in flight.
-  async fn settle_next(&mut self, deadline: Option<Instant>) -> bool {
-    if self.in_flight.is_empty() {
-      return false;
+    // Flushes still waiting (or arriving now) resolve with the accounting as it stands.
+    for waiter in std::mem::take(&mut self.waiters) {
+      let _ = waiter.done.send(());
     }
-    let next = match deadline {
-      None => self.in_flight.join_next_with_id().await,
-      Some(deadline) => {
-        match tokio::time::timeout_at(deadline, self.in_flight.join_next_with_id()).await {
-          Ok(next) => next,
-          Err(_elapsed) => {
-            self.abort_in_flight().await;
-            return true;
-          }
-        }
-      }
-    };
-    match next {
-      Some(joined) => {
-        self.settle(joined);
-        true
-      }
-      None => false,
-    }
-  }
-
-  /// The loop was stopped: whatever is still buffered, in flight or queued in the channel was not
-  /// delivered. After a shutdown's final flush there is nothing left; this keeps the accounting
-  /// whole if the loop is stopped any other way.
-  fn abandon(&mut self, mut rx: mpsc::Receiver<Event>) {
-    let mut lost = self.buffer.len() as u64;
-    while self.buffer.pop().is_some() {}
-    rx.close();
-    while let Ok(event) = rx.try_recv() {
-      match event {
-        Event::Items(batch) => lost += batch.len() as u64,
-        Event::Flush { done, .. } => {
-          let _ = done.send(());
-        }
-        Event::Tick => {}
-      }
-    }
-    self.in_flight.abort_all();
-    lost += self
-      .in_flight_items
-      .drain()
-      .map(|(_, items)| items)
-      .sum::<u64>();
-    if lost > 0 {
-      self
-        .cx
-        .stats
-        .failed(lost, "queue stopped before these items were published");
+    while let Ok(request) = control.try_recv() {
+      let (Control::Flush { done, .. } | Control::Shutdown { done, .. }) = request;
+      let _ = done.send(());
     }
   }
 }
 
-/// PSI and Custom: asks the event task to publish once `interval` has passed since the last
-/// publish. The clock starts when the queue starts.
-async fn run_timer(
-  tx: mpsc::Sender<Event>,
-  last_publish: Arc<Mutex<Instant>>,
-  interval: Duration,
-  token: CancellationToken,
-) {
-  // After a tick is sent, the event task resets `last_publish`; until it has, do not tick again.
-  let mut not_before = Instant::now();
-  loop {
-    let last = *last_publish.lock().unwrap_or_else(|p| p.into_inner());
-    let due = (last + interval).max(not_before);
-    tokio::select! {
-      _ = token.cancelled() => return,
-      _ = tokio::time::sleep_until(due) => {}
-    }
-    let last = *last_publish.lock().unwrap_or_else(|p| p.into_inner());
-    if Instant::now() >= last + interval {
-      // A full channel means the event task is busy with items; it will see the next tick.
-      if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(Event::Tick) {
-        return;
-      }
-      not_before = Instant::now() + interval;
-    }
+/// `sleep_until` for a branch that is only enabled when the instant is known.
+async fn sleep_until(at: Option<Instant>) {
+  match at {
+    Some(at) => tokio::time::sleep_until(at).await,
+    None => std::future::pending().await,
   }
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+/// The text of a caught panic.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
   if let Some(text) = panic.downcast_ref::<&str>() {
     text.to_string()
   } else if let Some(text) = panic.downcast_ref::<String>() {

@@ -339,7 +339,8 @@ async fn shutdown_is_idempotent_and_closes_the_queue() {
     bus.push(psi_rows(&[1.0])),
     Err(QueueError::Closed { .. })
   ));
-  bus.flush(None).await.unwrap();
+  bus.flush(soon()).await.unwrap();
+  queues.flush(None).await.unwrap();
   queues.shutdown(None).await.unwrap();
   assert_eq!(bus.stats().inserted, 3, "a refused push is not an insert");
 }
@@ -411,7 +412,7 @@ async fn open_rejects_a_bad_profile_naming_it() {
 struct Exploding;
 
 impl Aggregator for Exploding {
-  type Item = crate::core::item::RowRef;
+  type Item = crate::core::item::Row;
 
   fn kind(&self) -> DriftKind {
     DriftKind::Spc
@@ -419,64 +420,70 @@ impl Aggregator for Exploding {
 
   fn aggregate(
     &mut self,
-    _items: Vec<Self::Item>,
+    _runs: Vec<crate::core::item::RowRun>,
     _now: chrono::DateTime<chrono::Utc>,
   ) -> crate::core::aggregate::Aggregation {
     panic!("boom in an aggregator")
   }
 }
 
+/// A queue of one slot around `aggregator`, publishing to `store`, reporting into the result.
+fn queue_with<A: Aggregator>(aggregator: A, store: &Arc<MockStore>) -> (Arc<QueueBus>, Reports) {
+  let reports: Reports = Arc::default();
+  let sink_reports = Arc::clone(&reports);
+  let sink: ErrorSink = Arc::new(move |alias, err| {
+    sink_reports
+      .lock()
+      .unwrap()
+      .push((alias.to_string(), err.to_string()))
+  });
+  let identity = Identity {
+    alias: "x".into(),
+    identifier: "s/n/v1/spc".into(),
+    kind: aggregator.kind(),
+    slots: vec![Slot {
+      name: "a".into(),
+      codes: None,
+    }],
+    capacity: 10,
+  };
+  let transport: Arc<dyn Transport> = Arc::new(crate::core::transport::MockTransport::new(
+    Arc::clone(store),
+  ));
+  let bus = QueueBus::with_aggregator(
+    identity,
+    aggregator,
+    (
+      transport,
+      RetryPolicy::new(0),
+      &QueueOptions::default(),
+      sink,
+    ),
+  );
+  (bus, reports)
+}
+
+fn soon() -> Instant {
+  Instant::now() + Duration::from_secs(30)
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
   let store = Arc::new(MockStore::new(0));
-  let stats = Arc::new(QueueStats::new(100));
-  let reports: Reports = Arc::default();
-  let sink_reports = Arc::clone(&reports);
-  let cx = LoopContext {
-    alias: "x".into(),
-    stats: Arc::clone(&stats),
-    transport: Arc::new(crate::core::transport::MockTransport::new(Arc::clone(
-      &store,
-    ))),
-    policy: RetryPolicy::new(0),
-    sink: Arc::new(move |alias, err| {
-      sink_reports
-        .lock()
-        .unwrap()
-        .push((alias.to_string(), err.to_string()))
-    }),
-    max_in_flight: 4,
-    last_publish: Arc::new(Mutex::new(Instant::now())),
-    flush_interval: Duration::from_secs(30),
-    deadlines: Arc::default(),
-  };
-  let (tx, rx) = mpsc::channel(16);
-  let token = CancellationToken::new();
-  let task = spawn_event_loop(Exploding, 10, cx, rx, token.clone());
-
-  let flush = || async {
-    let (done, finished) = oneshot::channel();
-    tx.send(Event::Flush {
-      deadline: None,
-      done,
-    })
-    .await
-    .unwrap();
-    finished.await.unwrap();
-  };
+  let (bus, reports) = queue_with(Exploding, &store);
   for _ in 0..2 {
-    stats.admit(2);
-    tx.send(Event::Items(ItemBatch::Rows(RowBatch::from_rows(
-      1,
-      &[vec![Some(1.0)], vec![Some(2.0)]],
-    ))))
-    .await
-    .unwrap();
-    flush().await;
+    bus
+      .push(ItemBatch::Rows(RowBatch::from_rows(
+        1,
+        &[vec![Some(1.0)], vec![Some(2.0)]],
+      )))
+      .unwrap();
+    bus.flush(soon()).await.unwrap();
   }
   // The loop survived the first panic and handled the second batch the same way.
-  let s = stats.snapshot();
+  let s = bus.stats();
   assert_eq!((s.inserted, s.failed, s.pending), (4, 4, 0));
+  assert_eq!(s.publish_failures, 0, "no document was made");
   assert!(s.balanced());
   let reports = reports.lock().unwrap().clone();
   assert_eq!(reports.len(), 2);
@@ -486,6 +493,241 @@ async fn a_panic_in_aggregation_is_caught_counted_and_reported() {
     reports[0].1
   );
   assert!(store.documents().is_empty());
-  token.cancel();
-  task.await.unwrap();
+  bus.shutdown(soon()).await.unwrap();
+}
+
+/// A profile fixture with `edit` applied to its JSON, written to a temp file.
+fn edited_fixture(dir: &tempfile::TempDir, name: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+  let mut json: Value =
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
+  edit(&mut json);
+  let path = dir.path().join(name);
+  std::fs::write(&path, json.to_string()).unwrap();
+  path
+}
+
+async fn open_paths(
+  sources: Vec<(String, PathBuf)>,
+  store: &Arc<MockStore>,
+  options: QueueOptions,
+) -> ScouterQueues {
+  ScouterQueues::open(
+    sources,
+    TransportConfig::Mock(Arc::clone(store)),
+    options,
+    Arc::new(|_, _| {}),
+    None,
+  )
+  .await
+  .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn huge_sample_sizes_allocate_nothing_up_front() {
+  // 1e12 and 2^64-1 used to size the buffer: an abort (24 TB) or a "capacity overflow" panic.
+  let dir = tempfile::tempdir().unwrap();
+  for size in [
+    serde_json::json!(1_000_000_000_000u64),
+    serde_json::json!(u64::MAX),
+  ] {
+    let spc = edited_fixture(&dir, "spc_profile.json", |p| {
+      p["config"]["sample_size"] = size.clone()
+    });
+    let custom = edited_fixture(&dir, "custom_profile.json", |p| {
+      p["config"]["sample_size"] = size.clone()
+    });
+    let store = Arc::new(MockStore::new(0));
+    let queues = open_paths(
+      vec![("spc".into(), spc), ("custom".into(), custom)],
+      &store,
+      QueueOptions::default(),
+    )
+    .await;
+    let spc = queues.queue("spc").unwrap();
+    let width = spc.slots().len();
+    let rows: Vec<Vec<Option<f64>>> = (0..3).map(|r| vec![Some(r as f64 * 2.0); width]).collect();
+    spc
+      .push(ItemBatch::Rows(RowBatch::from_rows(width, &rows)))
+      .unwrap();
+    queues.shutdown(None).await.unwrap();
+    // One partial chunk per monitored feature: the mean of 0, 2 and 4.
+    let docs = documents(&store);
+    assert_eq!(docs.len(), 1);
+    for record in docs[0]["records"].as_array().unwrap() {
+      assert_eq!(record["Spc"]["value"], 2.0);
+    }
+    assert_eq!(spc.stats().published, 3);
+  }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flush_without_a_deadline_uses_the_flush_timeout() {
+  let store = Arc::new(MockStore::new(0));
+  store.set_latency(Duration::from_secs(3600));
+  let options = QueueOptions {
+    flush_timeout: Duration::from_secs(5),
+    ..QueueOptions::default()
+  };
+  let (queues, _) = open(&[("psi", "psi_profile.json")], &store, options).await;
+  let bus = queues.queue("psi").unwrap();
+  bus.push(psi_rows(&[1.0; 10])).unwrap();
+  let started = Instant::now();
+  queues.flush(None).await.unwrap();
+  assert_eq!(started.elapsed(), Duration::from_secs(5));
+  let stats = bus.stats();
+  assert_eq!(
+    (stats.failed, stats.pending, stats.publish_failures),
+    (10, 0, 1)
+  );
+  // The queue keeps working once the transport does.
+  store.set_latency(Duration::ZERO);
+  bus.push(psi_rows(&[1.0; 4])).unwrap();
+  queues.flush(None).await.unwrap();
+  assert_eq!(bus.stats().published, 4);
+  assert_eq!(documents(&store).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flush_deadline_fails_items_still_in_the_data_lane_without_publishing_them() {
+  // One document in flight at most, stuck: the data lane still holds batches when the deadline
+  // passes. They are counted as failed without ever being handed over.
+  let store = Arc::new(MockStore::new(0));
+  store.set_latency(Duration::from_secs(3600));
+  let options = QueueOptions {
+    max_in_flight: 1,
+    ..QueueOptions::default()
+  };
+  let (queues, _) = open(&[("psi", "psi_profile.json")], &store, options).await;
+  let bus = queues.queue("psi").unwrap();
+  for _ in 0..4 {
+    bus.push(psi_rows(&[1.0; 1000])).unwrap();
+  }
+  queues
+    .flush(Some(Instant::now() + Duration::from_secs(1)))
+    .await
+    .unwrap();
+  let stats = bus.stats();
+  assert_eq!((stats.failed, stats.pending), (4000, 0));
+  assert!(stats.balanced());
+  assert!(store.attempts() <= 2, "attempts: {}", store.attempts());
+  queues.shutdown(Some(Instant::now())).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn many_tiny_batches_merge_into_the_fixed_run_buffer() {
+  let store = Arc::new(MockStore::new(0));
+  let (queues, _) = open_default(&[("psi", "psi_profile.json")], &store).await;
+  let bus = queues.queue("psi").unwrap();
+  for n in 0..2500 {
+    bus.push(psi_rows(&[(n % 10) as f64])).unwrap();
+  }
+  queues.flush(None).await.unwrap();
+  let docs = documents(&store);
+  assert_eq!(
+    docs.iter().map(counted).collect::<Vec<_>>(),
+    [1000, 1000, 500]
+  );
+  assert_eq!(bus.stats().published, 2500);
+}
+
+#[tokio::test(start_paused = true)]
+async fn large_llm_records_are_bounded_by_bytes() {
+  let store = Arc::new(MockStore::new(0));
+  store.set_latency(Duration::from_secs(10));
+  let options = QueueOptions {
+    max_pending_bytes: 10 * 1024 * 1024,
+    ..QueueOptions::default()
+  };
+  let (queues, _) = open(&[("llm", "llm_profile.json")], &store, options).await;
+  let llm = queues.queue("llm").unwrap();
+  let big = "x".repeat(1024 * 1024);
+  let record = |n: u32| LlmInput {
+    uid: format!("u{n}"),
+    created_at: "2025-08-25T12:00:00.000000000Z".into(),
+    context: serde_json::value::RawValue::from_string(format!(r#"{{"text":"{big}"}}"#)).unwrap(),
+    prompt: None,
+  };
+  for n in 0..40 {
+    llm.push(ItemBatch::Llm(vec![record(n)])).unwrap();
+  }
+  let stats = llm.stats();
+  assert_eq!((stats.inserted, stats.pending, stats.dropped), (40, 9, 31));
+  assert!(stats.pending_bytes <= 10 * 1024 * 1024);
+  queues.shutdown(None).await.unwrap();
+  let stats = llm.stats();
+  assert_eq!(
+    (stats.published, stats.pending, stats.pending_bytes),
+    (9, 0, 0)
+  );
+}
+
+#[tokio::test(start_paused = true)]
+async fn flush_after_shutdown_returns_the_shutdowns_result() {
+  let store = Arc::new(MockStore::new(0));
+  let (queues, reports) = open_default(&[("psi", "psi_profile.json")], &store).await;
+  let queues = Arc::new(queues);
+  queues
+    .queue("psi")
+    .unwrap()
+    .push(psi_rows(&[1.0; 3]))
+    .unwrap();
+  let (shut, flushed) = tokio::join!(queues.shutdown(None), queues.flush(None));
+  shut.unwrap();
+  flushed.unwrap();
+  queues.flush(None).await.unwrap();
+  assert_eq!(queues.queue("psi").unwrap().stats().published, 3);
+  assert!(
+    reports.lock().unwrap().is_empty(),
+    "{:?}",
+    reports.lock().unwrap()
+  );
+}
+
+/// A transport whose hand-over panics: a bug outside any aggregator.
+struct PanickingTransport;
+
+#[async_trait::async_trait]
+impl Transport for PanickingTransport {
+  fn name(&self) -> &'static str {
+    "panicking"
+  }
+
+  fn publish(&self, _document: Arc<Document>) -> crate::core::transport::Confirmation {
+    panic!("boom in a transport")
+  }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_the_event_loop_fails_what_is_pending_and_is_reported() {
+  let reports: Reports = Arc::default();
+  let sink_reports = Arc::clone(&reports);
+  let sink: ErrorSink = Arc::new(move |alias, err| {
+    sink_reports
+      .lock()
+      .unwrap()
+      .push((alias.to_string(), err.to_string()))
+  });
+  let profile = DriftProfile::load(fixture("psi_profile.json")).unwrap();
+  let bus = QueueBus::start(
+    "psi".into(),
+    profile,
+    Arc::new(PanickingTransport),
+    RetryPolicy::new(0),
+    &QueueOptions::default(),
+    sink,
+  );
+  bus.push(psi_rows(&[1.0; 1500])).unwrap();
+  bus.flush(soon()).await.unwrap_err();
+  let stats = bus.stats();
+  assert_eq!(
+    (stats.inserted, stats.failed, stats.pending),
+    (1500, 1500, 0)
+  );
+  assert!(reports.lock().unwrap()[0].1.contains("boom in a transport"));
+  // The queue is closed now: a push is refused without being counted, and shutdown returns.
+  assert!(matches!(
+    bus.push(psi_rows(&[1.0])),
+    Err(QueueError::Closed { .. })
+  ));
+  bus.shutdown(soon()).await.unwrap();
 }

@@ -115,6 +115,17 @@ pub struct LlmInput {
   pub prompt: Option<Box<RawValue>>,
 }
 
+impl LlmInput {
+  /// What the record weighs against `maxPendingBytes`: its text and its fixed size.
+  pub fn bytes(&self) -> u64 {
+    let text = self.uid.len()
+      + self.created_at.len()
+      + self.context.get().len()
+      + self.prompt.as_ref().map_or(0, |prompt| prompt.get().len());
+    (text + std::mem::size_of::<LlmInput>()) as u64
+  }
+}
+
 /// A serialized `{"records": [...]}` document, ready for any transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {

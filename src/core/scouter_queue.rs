@@ -1,16 +1,21 @@
 //! A set of queues, one per alias, sharing one transport: what `ScouterQueue.fromPath` opens.
 //! Flush and shutdown act on every queue at once and then on the transport (the File transport
-//! syncs to disk), so they resolve only when everything inserted before them has settled.
+//! syncs to disk), so they resolve only when everything inserted before them has settled, or
+//! their deadline (by default `flush_timeout`) has passed. Shutdown runs once: later calls, and
+//! flushes asked for once it has started, get its result.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::core::error::{QueueError, Result};
+use crate::core::error::{QueueError, Result, TransportError};
+use crate::core::panic_report::{self, PanicObserver};
 use crate::core::profile::DriftProfile;
 use crate::core::queue::{ErrorSink, QueueBus, QueueOptions};
 use crate::core::retry::RetryPolicy;
@@ -25,7 +30,12 @@ pub struct ScouterQueues {
   transport: Arc<dyn Transport>,
   warnings: Vec<String>,
   sink: ErrorSink,
-  shut: tokio::sync::Mutex<bool>,
+  flush_timeout: Duration,
+  /// Set by the first `shutdown`; from then on `flush` returns the shutdown's result.
+  shutting_down: AtomicBool,
+  shutdown: OnceCell<Result<()>>,
+  /// Puts panics from any runtime thread into these queues' stats and `onError`.
+  _panic_observer: Arc<PanicObserver>,
 }
 
 impl ScouterQueues {
@@ -62,6 +72,7 @@ impl ScouterQueues {
       }
     }
     let policy = RetryPolicy::new(config.max_retries());
+    let options = &options;
     let mut warnings = Vec::new();
     let mut queues = BTreeMap::new();
     for (alias, mut profile) in profiles {
@@ -71,17 +82,30 @@ impl ScouterQueues {
         profile,
         Arc::clone(&transport),
         policy,
-        &options,
+        options,
         Arc::clone(&sink),
       );
       queues.insert(alias, bus);
     }
+    let observed: Vec<Arc<QueueBus>> = queues.values().cloned().collect();
+    let panic_sink = Arc::clone(&sink);
+    let panic_observer: Arc<PanicObserver> = Arc::new(move |message: &str| {
+      let error = QueueError::Internal(format!("a background thread panicked: {message}"));
+      for bus in &observed {
+        bus.note_error(&error.to_string());
+      }
+      panic_sink(TRANSPORT_ALIAS, &error);
+    });
+    panic_report::observe(&panic_observer);
     Ok(ScouterQueues {
       queues,
       transport,
       warnings,
       sink,
-      shut: tokio::sync::Mutex::new(false),
+      flush_timeout: options.flush_timeout,
+      shutting_down: AtomicBool::new(false),
+      shutdown: OnceCell::new(),
+      _panic_observer: panic_observer,
     })
   }
 
@@ -100,44 +124,81 @@ impl ScouterQueues {
     &self.warnings
   }
 
-  /// Publishes every queue's buffer and waits until all of it settled, then makes the transport
-  /// durable.
+  /// The deadline of a flush or shutdown: the one given, or `flush_timeout` from now.
+  fn deadline(&self, deadline: Option<Instant>) -> Instant {
+    deadline.unwrap_or_else(|| Instant::now() + self.flush_timeout)
+  }
+
+  /// Publishes every queue's buffer and waits until all of it settled (or the deadline passed),
+  /// then makes the transport durable. Once a shutdown has started, returns its result instead.
   pub async fn flush(&self, deadline: Option<Instant>) -> Result<()> {
+    if self.shutting_down.load(Ordering::Acquire) {
+      return self.shutdown(deadline).await;
+    }
+    let deadline = self.deadline(deadline);
     self
       .each(deadline, |bus, deadline| async move {
         bus.flush(deadline).await
       })
       .await?;
-    self.transport_step(self.transport.flush().await);
+    if self.shutting_down.load(Ordering::Acquire) {
+      // A shutdown started meanwhile and closes the transport itself.
+      return self.shutdown(Some(deadline)).await;
+    }
+    self.transport_step(
+      "flush",
+      tokio::time::timeout_at(deadline, self.transport.flush()).await,
+    );
     Ok(())
   }
 
-  /// Flushes, stops every queue's tasks and closes the transport. Idempotent.
+  /// Flushes, stops every queue's task and closes the transport, all by the deadline. Runs
+  /// once: concurrent and later calls wait for the first and get its result.
   pub async fn shutdown(&self, deadline: Option<Instant>) -> Result<()> {
-    let mut shut = self.shut.lock().await;
-    if *shut {
-      return Ok(());
-    }
-    *shut = true;
-    let result = self
-      .each(deadline, |bus, deadline| async move {
-        bus.shutdown(deadline).await
+    self.shutting_down.store(true, Ordering::Release);
+    let deadline = self.deadline(deadline);
+    self
+      .shutdown
+      .get_or_init(|| async move {
+        let result = self
+          .each(deadline, |bus, deadline| async move {
+            bus.shutdown(deadline).await
+          })
+          .await;
+        // Closing waits for no dead broker past the deadline (RabbitMQ's close handshake).
+        self.transport_step(
+          "close",
+          tokio::time::timeout_at(deadline, self.transport.close()).await,
+        );
+        result
       })
-      .await;
-    self.transport_step(self.transport.close().await);
-    result
+      .await
+      .clone()
   }
 
   /// A failed transport-wide step (a sync, a close) loses no item that was confirmed; report it.
-  fn transport_step(&self, result: std::result::Result<(), crate::core::error::TransportError>) {
-    if let Err(error) = result {
-      (self.sink)(TRANSPORT_ALIAS, &QueueError::Transport(error));
-    }
+  fn transport_step(
+    &self,
+    step: &str,
+    result: std::result::Result<
+      std::result::Result<(), TransportError>,
+      tokio::time::error::Elapsed,
+    >,
+  ) {
+    let error = match result {
+      Ok(Ok(())) => return,
+      Ok(Err(error)) => error,
+      Err(_elapsed) => TransportError::retryable(
+        self.transport.name(),
+        format!("the transport's {step} did not finish by the deadline"),
+      ),
+    };
+    (self.sink)(TRANSPORT_ALIAS, &QueueError::Transport(error));
   }
 
-  async fn each<F, Fut>(&self, deadline: Option<Instant>, op: F) -> Result<()>
+  async fn each<F, Fut>(&self, deadline: Instant, op: F) -> Result<()>
   where
-    F: Fn(Arc<QueueBus>, Option<Instant>) -> Fut,
+    F: Fn(Arc<QueueBus>, Instant) -> Fut,
     Fut: std::future::Future<Output = Result<()>> + Send + 'static,
   {
     let mut tasks = JoinSet::new();

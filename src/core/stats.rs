@@ -6,6 +6,8 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use crate::core::item::ItemBatch;
+
 /// A consistent reading of one queue's counters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatsSnapshot {
@@ -17,6 +19,8 @@ pub struct StatsSnapshot {
   pub dropped: u64,
   /// Items accepted but not yet settled (buffered, aggregating, or being published).
   pub pending: u64,
+  /// What the pending items weigh (their values, or their JSON for LLM records).
+  pub pending_bytes: u64,
   /// Items whose batch was aggregated and whose records (if any) the transport confirmed.
   pub published: u64,
   /// Items whose records could not be delivered after all retries.
@@ -40,18 +44,35 @@ impl StatsSnapshot {
   }
 }
 
-/// The live counters of one queue.
+/// The live counters of one queue, and the bounds on what it may hold pending.
 #[derive(Debug)]
 pub struct QueueStats {
   max_pending: u64,
+  max_pending_bytes: u64,
   inner: Mutex<StatsSnapshot>,
 }
 
+/// Removes `amount` from a pending counter. The event loop never settles more than it admitted;
+/// if a bug ever made it try, the counter stops at zero and the error is kept in `last_error`
+/// instead of wrapping to 2^64.
+fn settle(counter: &mut u64, amount: u64, last_error: &mut Option<String>) {
+  match counter.checked_sub(amount) {
+    Some(rest) => *counter = rest,
+    None => {
+      *last_error = Some(format!(
+        "internal error: settled {amount} with only {counter} pending"
+      ));
+      *counter = 0;
+    }
+  }
+}
+
 impl QueueStats {
-  /// Counters whose `pending` may not exceed `max_pending`.
-  pub fn new(max_pending: usize) -> Self {
+  /// Counters whose `pending` may not exceed `max_pending` items nor `max_pending_bytes` bytes.
+  pub fn new(max_pending: usize, max_pending_bytes: u64) -> Self {
     QueueStats {
       max_pending: max_pending as u64,
+      max_pending_bytes,
       inner: Mutex::new(StatsSnapshot::default()),
     }
   }
@@ -66,31 +87,37 @@ impl QueueStats {
     f(&mut guard)
   }
 
-  /// Counts `items` as inserted and accepts as many as the pending bound allows; the rest are
-  /// counted as dropped. Returns how many were accepted.
-  pub fn admit(&self, items: u64) -> u64 {
+  /// Counts the batch's items as inserted and accepts its leading items while both bounds allow;
+  /// the rest are counted as dropped. Returns how many items were accepted and their bytes.
+  pub fn admit(&self, batch: &ItemBatch) -> (usize, u64) {
+    let items = batch.len();
     self.with(|s| {
-      s.inserted += items;
-      let room = self.max_pending.saturating_sub(s.pending);
-      let accepted = items.min(room);
-      s.pending += accepted;
-      s.dropped += items - accepted;
-      accepted
+      s.inserted += items as u64;
+      let room = usize::try_from(self.max_pending.saturating_sub(s.pending)).unwrap_or(usize::MAX);
+      let room_bytes = self.max_pending_bytes.saturating_sub(s.pending_bytes);
+      let accepted = batch.fitting(items.min(room), room_bytes);
+      let bytes = batch.bytes_of_first(accepted);
+      s.pending += accepted as u64;
+      s.pending_bytes += bytes;
+      s.dropped += (items - accepted) as u64;
+      (accepted, bytes)
     })
   }
 
   /// Accepted items that could not be handed to the event task after all (it has stopped).
-  pub fn reject(&self, items: u64) {
+  pub fn reject(&self, items: u64, bytes: u64) {
     self.with(|s| {
-      s.pending -= items;
+      settle(&mut s.pending, items, &mut s.last_error);
+      settle(&mut s.pending_bytes, bytes, &mut s.last_error);
       s.dropped += items;
     })
   }
 
   /// Pending items left out by sampling.
-  pub fn sample_out(&self, items: u64) {
+  pub fn sample_out(&self, items: u64, bytes: u64) {
     self.with(|s| {
-      s.pending -= items;
+      settle(&mut s.pending, items, &mut s.last_error);
+      settle(&mut s.pending_bytes, bytes, &mut s.last_error);
       s.sampled_out += items;
     })
   }
@@ -100,24 +127,47 @@ impl QueueStats {
   }
 
   /// A batch settled: its records (possibly none) were confirmed.
-  pub fn published(&self, items: u64, records: u64, documents: u64, at: DateTime<Utc>) {
+  pub fn published(&self, settled: Settled, records: u64, at: DateTime<Utc>) {
     self.with(|s| {
-      s.pending -= items;
-      s.published += items;
+      settle(&mut s.pending, settled.items, &mut s.last_error);
+      settle(&mut s.pending_bytes, settled.bytes, &mut s.last_error);
+      s.published += settled.items;
       s.records += records;
-      s.documents += documents;
-      if documents > 0 {
+      s.documents += settled.documents;
+      if settled.documents > 0 {
         s.last_publish_at = Some(at);
       }
     })
   }
 
-  /// A batch settled: its document could not be delivered.
-  pub fn failed(&self, items: u64, error: &str) {
+  /// Pending items settled as failed: their documents (if any were made) could not be
+  /// delivered, or they never became one (a panic, a stop, a deadline).
+  pub fn failed(&self, settled: Settled, error: &str) {
     self.with(|s| {
-      s.pending -= items;
+      settle(&mut s.pending, settled.items, &mut s.last_error);
+      settle(&mut s.pending_bytes, settled.bytes, &mut s.last_error);
+      s.failed += settled.items;
+      s.publish_failures += settled.documents;
+      s.last_error = Some(error.to_string());
+    })
+  }
+
+  /// Items that were inserted but never reached the queue (a hand-over across N-API that
+  /// failed): counted as inserted and failed at once, so that none vanishes.
+  pub fn lost_in_transit(&self, items: u64, error: &str) {
+    self.with(|s| {
+      s.inserted += items;
       s.failed += items;
-      s.publish_failures += 1;
+      s.last_error = Some(error.to_string());
+    })
+  }
+
+  /// Every pending item, counted as failed (the event task died).
+  pub fn fail_all_pending(&self, error: &str) {
+    self.with(|s| {
+      s.failed += s.pending;
+      s.pending = 0;
+      s.pending_bytes = 0;
       s.last_error = Some(error.to_string());
     })
   }
@@ -132,38 +182,110 @@ impl QueueStats {
   }
 }
 
+/// Items leaving the pending state together, with their bytes and the documents they made.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Settled {
+  pub items: u64,
+  pub bytes: u64,
+  pub documents: u64,
+}
+
+impl Settled {
+  /// Items of one document.
+  pub fn document(items: u64, bytes: u64) -> Self {
+    Settled {
+      items,
+      bytes,
+      documents: 1,
+    }
+  }
+
+  /// Items that made no document (yet).
+  pub fn items(items: u64, bytes: u64) -> Self {
+    Settled {
+      items,
+      bytes,
+      documents: 0,
+    }
+  }
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::core::item::RowBatch;
+
+  fn rows(n: usize) -> ItemBatch {
+    ItemBatch::Rows(RowBatch::from_rows(1, &vec![vec![Some(1.0)]; n]))
+  }
 
   #[test]
   fn admit_respects_the_bound_and_counts_the_rest() {
-    let stats = QueueStats::new(10);
-    assert_eq!(stats.admit(6), 6);
-    assert_eq!(stats.admit(6), 4);
+    let stats = QueueStats::new(10, u64::MAX);
+    assert_eq!(stats.admit(&rows(6)), (6, 72));
+    assert_eq!(stats.admit(&rows(6)).0, 4);
     let s = stats.snapshot();
     assert_eq!((s.inserted, s.pending, s.dropped), (12, 10, 2));
+    assert_eq!(s.pending_bytes, 120);
     assert!(s.balanced());
-    stats.published(10, 3, 1, Utc::now());
-    assert_eq!(stats.admit(1), 1);
+    stats.published(Settled::document(10, 120), 3, Utc::now());
+    assert_eq!(stats.admit(&rows(1)).0, 1);
     assert!(stats.snapshot().balanced());
   }
 
   #[test]
+  fn admit_respects_the_byte_bound() {
+    // 12 bytes a row (one value, one presence word): 100 bytes hold 8 rows.
+    let stats = QueueStats::new(1000, 100);
+    assert_eq!(stats.admit(&rows(20)), (8, 96));
+    assert_eq!(stats.admit(&rows(1)).0, 0);
+    let s = stats.snapshot();
+    assert_eq!(
+      (s.inserted, s.pending, s.dropped, s.pending_bytes),
+      (21, 8, 13, 96)
+    );
+    stats.published(Settled::document(8, 96), 1, Utc::now());
+    assert_eq!(stats.snapshot().pending_bytes, 0);
+  }
+
+  #[test]
   fn every_transition_keeps_the_balance() {
-    let stats = QueueStats::new(100);
-    stats.admit(50);
-    stats.sample_out(5);
-    stats.failed(10, "boom");
-    stats.published(20, 4, 1, Utc::now());
-    stats.reject(5);
+    let stats = QueueStats::new(100, u64::MAX);
+    stats.admit(&rows(50));
+    stats.sample_out(5, 60);
+    stats.failed(Settled::document(10, 120), "boom");
+    stats.published(Settled::document(20, 240), 4, Utc::now());
+    stats.reject(5, 60);
+    stats.lost_in_transit(3, "napi");
     let s = stats.snapshot();
     assert!(s.balanced(), "{s:?}");
     assert_eq!(
       (s.pending, s.sampled_out, s.failed, s.published, s.dropped),
-      (10, 5, 10, 20, 5)
+      (10, 5, 13, 20, 5)
     );
-    assert_eq!(s.last_error.as_deref(), Some("boom"));
+    assert_eq!(s.pending_bytes, 120);
+    assert_eq!(s.last_error.as_deref(), Some("napi"));
     assert_eq!((s.records, s.documents, s.publish_failures), (4, 1, 1));
+  }
+
+  #[test]
+  fn items_failed_without_a_document_are_not_publish_failures() {
+    let stats = QueueStats::new(100, u64::MAX);
+    stats.admit(&rows(10));
+    stats.failed(Settled::items(10, 120), "stopped");
+    assert_eq!(stats.snapshot().publish_failures, 0);
+  }
+
+  #[test]
+  fn settling_more_than_pending_never_wraps() {
+    let stats = QueueStats::new(100, u64::MAX);
+    stats.admit(&rows(2));
+    stats.published(Settled::document(5, 0), 1, Utc::now());
+    let s = stats.snapshot();
+    assert_eq!(s.pending, 0);
+    assert!(s
+      .last_error
+      .unwrap()
+      .contains("settled 5 with only 2 pending"));
   }
 }

@@ -1,11 +1,11 @@
 //! Custom metrics: the mean of each metric named in the profile over the batch. Metric names
 //! the profile does not know were already ignored when the row was encoded; non-finite values are
-//! dropped and counted.
+//! dropped and counted, and the mean of the rest is always finite.
 
 use chrono::{DateTime, Utc};
 
-use super::{column, Aggregation, Aggregator};
-use crate::core::item::RowRef;
+use super::{column, finite_mean, Aggregation, Aggregator};
+use crate::core::item::{Row, RowRun};
 use crate::core::profile::{CustomSpec, DriftKind, ProfileId};
 use crate::core::record::{CustomRecord, ServerRecord};
 
@@ -22,25 +22,20 @@ impl CustomAggregator {
 }
 
 impl Aggregator for CustomAggregator {
-  type Item = RowRef;
+  type Item = Row;
 
   fn kind(&self) -> DriftKind {
     DriftKind::Custom
   }
 
-  fn aggregate(&mut self, items: Vec<RowRef>, now: DateTime<Utc>) -> Aggregation {
+  fn aggregate(&mut self, runs: Vec<RowRun>, now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     for (slot, metric) in self.spec.metrics.iter().enumerate() {
-      let (sum, count) = column(&items, slot, f64::is_finite, &mut out.dropped_values)
-        .fold((0.0, 0u64), |(sum, count), value| (sum + value, count + 1));
-      if count == 0 {
+      let values: Vec<f64> = column(&runs, slot, f64::is_finite, &mut out.dropped_values).collect();
+      if values.is_empty() {
         continue;
       }
-      let mean = sum / count as f64;
-      if !mean.is_finite() {
-        out.dropped_values += count;
-        continue;
-      }
+      let mean = finite_mean(&values);
       out.records.push(ServerRecord::Custom(CustomRecord {
         created_at: now,
         space: self.id.space.clone(),
@@ -110,6 +105,17 @@ mod tests {
     let out = aggregator().aggregate(items, at());
     assert_eq!(means(&out), [("mae".into(), 2.0)]);
     assert_eq!(out.dropped_values, 2);
+  }
+
+  #[test]
+  fn huge_values_give_a_finite_mean() {
+    let items = rows(2, &vec![vec![Some(1e308), Some(-f64::MAX)]; 25]);
+    let out = aggregator().aggregate(items, at());
+    let means = means(&out);
+    assert_eq!(means.len(), 2);
+    assert!(((means[0].1 - 1e308) / 1e308).abs() < 1e-15, "{means:?}");
+    assert!(means[1].1.is_finite() && means[1].1 < -1.7e308, "{means:?}");
+    assert_eq!(out.dropped_values, 0);
   }
 
   #[test]

@@ -32,13 +32,26 @@ impl Aggregator for LlmAggregator {
     DriftKind::Llm
   }
 
-  fn admit(&mut self, _item: &LlmInput) -> bool {
-    self.spec.sample_rate <= 1 || self.rng.u64(..self.spec.sample_rate) == 0
+  fn sample(&mut self, run: &mut Vec<LlmInput>) -> (u64, u64) {
+    if self.spec.sample_rate <= 1 {
+      return (0, 0);
+    }
+    let (mut items, mut bytes) = (0, 0);
+    run.retain(|input| {
+      let keep = self.rng.u64(..self.spec.sample_rate) == 0;
+      if !keep {
+        items += 1;
+        bytes += input.bytes();
+      }
+      keep
+    });
+    (items, bytes)
   }
 
-  fn aggregate(&mut self, items: Vec<LlmInput>, _now: DateTime<Utc>) -> Aggregation {
-    let records = items
+  fn aggregate(&mut self, runs: Vec<Vec<LlmInput>>, _now: DateTime<Utc>) -> Aggregation {
+    let records = runs
       .into_iter()
+      .flatten()
       .map(|input| {
         ServerRecord::LlmDrift(LlmDriftRecord {
           record: LlmRecordBody::pending(&self.id, input),
@@ -78,7 +91,9 @@ mod tests {
   #[test]
   fn rate_one_keeps_everything() {
     let mut agg = LlmAggregator::new(id(), LlmSpec { sample_rate: 1 });
-    assert!((0..1000).all(|n| agg.admit(&input(n))));
+    let mut run: Vec<LlmInput> = (0..1000).map(input).collect();
+    assert_eq!(agg.sample(&mut run), (0, 0));
+    assert_eq!(run.len(), 1000);
   }
 
   #[test]
@@ -88,7 +103,15 @@ mod tests {
       LlmSpec { sample_rate: 4 },
       fastrand::Rng::with_seed(7),
     );
-    let kept = (0..40_000).filter(|n| agg.admit(&input(*n))).count();
+    let mut run: Vec<LlmInput> = (0..40_000).map(input).collect();
+    let total_bytes: u64 = run.iter().map(LlmInput::bytes).sum();
+    let (left_out, left_out_bytes) = agg.sample(&mut run);
+    let kept = run.len();
+    assert_eq!(left_out as usize + kept, 40_000);
+    assert_eq!(
+      left_out_bytes + run.iter().map(LlmInput::bytes).sum::<u64>(),
+      total_bytes
+    );
     // Binomial(40000, 0.25): mean 10000, sd ~87; 6 sd either side.
     assert!((9_480..=10_520).contains(&kept), "kept {kept}");
   }
@@ -96,7 +119,7 @@ mod tests {
   #[test]
   fn each_record_is_wrapped_with_profile_identity() {
     let mut agg = LlmAggregator::new(id(), LlmSpec { sample_rate: 1 });
-    let out = agg.aggregate(vec![input(1), input(2)], at());
+    let out = agg.aggregate(vec![vec![input(1)], vec![input(2)]], at());
     assert_eq!(out.records.len(), 2);
     let ServerRecord::LlmDrift(drift) = &out.records[1] else {
       panic!()

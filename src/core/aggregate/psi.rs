@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Aggregation, Aggregator};
-use crate::core::item::RowRef;
+use crate::core::item::{Row, RowRun};
 use crate::core::profile::{DriftKind, ProfileId, PsiBins, PsiSpec};
 use crate::core::record::{PsiRecord, ServerRecord};
 
@@ -108,13 +108,13 @@ impl BinFinder {
 }
 
 impl Aggregator for PsiAggregator {
-  type Item = RowRef;
+  type Item = Row;
 
   fn kind(&self) -> DriftKind {
     DriftKind::Psi
   }
 
-  fn aggregate(&mut self, items: Vec<RowRef>, now: DateTime<Utc>) -> Aggregation {
+  fn aggregate(&mut self, runs: Vec<RowRun>, now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     // counts[offsets[slot] + bin]; counted[slot] = values that found a bin.
     let mut offsets = Vec::with_capacity(self.finders.len());
@@ -126,8 +126,7 @@ impl Aggregator for PsiAggregator {
     let mut counts = vec![0u64; bins];
     let mut counted = vec![0u64; self.finders.len()];
     // Row by row: each row's values sit together in memory.
-    for item in &items {
-      let row = item.view();
+    for row in runs.iter().flat_map(RowRun::rows) {
       for (slot, finder) in self.finders.iter().enumerate() {
         let Some(value) = row.get(slot) else {
           continue;

@@ -1,11 +1,11 @@
 //! SPC: for each monitored feature, its usable values in insertion order are cut into chunks of
 //! `sample_size`; each chunk's mean is one `Spc` record. Only finite values are usable (the
-//! original sends a NaN mean that the server rejects).
+//! original sends a NaN mean that the server rejects), and their mean is always finite.
 
 use chrono::{DateTime, Utc};
 
-use super::{column, Aggregation, Aggregator};
-use crate::core::item::RowRef;
+use super::{column, finite_mean, Aggregation, Aggregator};
+use crate::core::item::{Row, RowRun};
 use crate::core::profile::{DriftKind, ProfileId, SpcSpec};
 use crate::core::record::{ServerRecord, SpcRecord};
 
@@ -22,24 +22,18 @@ impl SpcAggregator {
 }
 
 impl Aggregator for SpcAggregator {
-  type Item = RowRef;
+  type Item = Row;
 
   fn kind(&self) -> DriftKind {
     DriftKind::Spc
   }
 
-  fn aggregate(&mut self, items: Vec<RowRef>, now: DateTime<Utc>) -> Aggregation {
+  fn aggregate(&mut self, runs: Vec<RowRun>, now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     for (slot, feature) in self.spec.features.iter().enumerate() {
-      let values: Vec<f64> =
-        column(&items, slot, f64::is_finite, &mut out.dropped_values).collect();
+      let values: Vec<f64> = column(&runs, slot, f64::is_finite, &mut out.dropped_values).collect();
       for chunk in values.chunks(self.spec.sample_size) {
-        let mean = chunk.iter().sum::<f64>() / chunk.len() as f64;
-        // A sum of finite values can still overflow to infinity; the server rejects it.
-        if !mean.is_finite() {
-          out.dropped_values += chunk.len() as u64;
-          continue;
-        }
+        let mean = finite_mean(chunk);
         out.records.push(ServerRecord::Spc(SpcRecord {
           created_at: now,
           space: self.id.space.clone(),
@@ -158,10 +152,12 @@ mod tests {
   }
 
   #[test]
-  fn overflowing_mean_is_dropped_not_sent() {
-    let items = rows(2, &[vec![Some(f64::MAX), None], vec![Some(f64::MAX), None]]);
-    let out = aggregator(2).aggregate(items, at());
-    assert!(out.records.is_empty());
-    assert_eq!(out.dropped_values, 2);
+  fn huge_values_give_a_finite_mean_instead_of_being_dropped() {
+    let items = rows(2, &vec![vec![Some(1e308), None]; 25]);
+    let out = aggregator(25).aggregate(items, at());
+    let means = means(&out);
+    assert_eq!(means.len(), 1);
+    assert!(((means[0].1 - 1e308) / 1e308).abs() < 1e-15, "{means:?}");
+    assert_eq!(out.dropped_values, 0);
   }
 }
