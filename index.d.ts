@@ -45,6 +45,11 @@ export declare class BindingQueue {
    * JSON (empty for none). Returns how many were accepted.
    */
   pushLlm(fields: Array<string>): number
+  /**
+   * Counts `items` that were inserted but could not cross into the queue (a hand-over that
+   * failed) as inserted and failed, with `reason` as the last error, so that none vanishes.
+   */
+  recordLost(items: number, reason: string): void
   /** A consistent reading of the queue's counters. */
   stats(): BindingQueueStats
 }
@@ -119,6 +124,10 @@ export interface BindingQueueOptions {
   flushIntervalMs?: number
   /** @default 100000 */
   maxPendingItems?: number
+  /** @default 67108864 */
+  maxPendingBytes?: number
+  /** The deadline of a flush or shutdown called without one. @default 30000 */
+  flushTimeoutMs?: number
   /** @default 64 */
   maxInFlight?: number
   /** Reject instead of starting when the transport cannot connect in time. */
@@ -131,6 +140,8 @@ export interface BindingQueueStats {
   sampledOut: number
   dropped: number
   pending: number
+  /** What the pending items weigh, in bytes. */
+  pendingBytes: number
   published: number
   failed: number
   droppedValues: number

@@ -8,7 +8,8 @@ bash scripts/setup.sh
 bash scripts/services.sh up kafka
 bash bench/setup-python.sh
 node bench/insert.js "${BENCH_ROWS:-1000000}"
-node bench/kafka-e2e.js "${BENCH_ROWS:-1000000}"
+node bench/kafka-e2e.js "${BENCH_E2E_ROWS:-10000000}"
+node bench/stall.js
 node bench/event-loop.js
 node bench/memory.js
 node bench/lifecycle.js

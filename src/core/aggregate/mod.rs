@@ -5,6 +5,8 @@
 
 mod custom;
 mod llm;
+#[cfg(test)]
+mod model_tests;
 mod psi;
 mod spc;
 
