@@ -110,11 +110,11 @@ test('PSI: rows with different feature orders and names are each encoded by name
   psi.insert(Features.fromObject({ color: 'blue', feature_0: 2.5 }))
   psi.insert(Features.fromObject({ other: 'x', color: 'green' }))
   psi.insert(Features.fromObject({ color: 'red', other: 9.5, feature_0: 9.5 }))
-  psi.insert(new Features([Feature.float('feature_0', 1.5), Feature.float('feature_0', 3.5)]))
+  // A name given twice is a mistake, refused when the row is built (not "the last one wins").
+  t.throws(() => new Features([Feature.float('feature_0', 1.5), Feature.float('feature_0', 3.5)]), { instanceOf: TypeError })
   await queues.shutdown()
   t.deepEqual(psiCounts(mock.documents()), {
-    // The last value of a name given twice wins (3.5, not 1.5).
-    ...allBins('feature_0', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { 2: 1, 3: 1, 4: 1, 10: 1 }),
+    ...allBins('feature_0', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { 2: 1, 3: 1, 10: 1 }),
     ...allBins('color', [0, 1, 2], { 0: 2, 1: 1, 2: 1 }),
   })
 })
