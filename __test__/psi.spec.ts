@@ -160,3 +160,19 @@ test('PSI: Features.fromObject reads the row when it is inserted; features are s
   await queues.shutdown()
   t.like(psiCounts(mock.documents()), { 'feature_0:3': 1, 'color:1': 1 })
 })
+
+test('PSI: categories named like Object.prototype members ("__proto__", "constructor", "toString") map to their codes', async (t) => {
+  // JSON.parse keeps "__proto__" as an own key; an object literal would set the prototype instead.
+  const colors = JSON.parse('{"__proto__": 0, "constructor": 1, "toString": 2, "missing": 3}')
+  const path = editedProfile('psi', (p) => (p.config.feature_map.features.color = colors))
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ psi: path }, mock)
+  const psi = queues.get('psi')
+  for (const color of ['__proto__', '__proto__', 'constructor', 'toString', 'red']) psi.insert(Features.fromObject({ color }))
+  psi.insert(new Features([Feature.string('color', '__proto__')]))
+  psi.insert(new Features([Feature.categorical('color', 'constructor')]))
+  const stats = (await queues.shutdown()).psi!
+  // 'red' is not in this map: it takes the code of "missing" (3), which has no bin: dropped.
+  t.deepEqual(psiCounts(mock.documents()), allBins('color', [0, 1, 2], { 0: 3, 1: 2, 2: 1 }))
+  t.like(stats, { inserted: 7, published: 7, droppedValues: 1 })
+})

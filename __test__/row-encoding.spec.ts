@@ -37,8 +37,8 @@ function assertRowZeroUntouched(values: Float64Array, present: Uint32Array, layo
 
 const slots: BindingSlot[] = [
   { name: 'x' },
-  { name: 'color', codes: { red: 0, blue: 1, missing: 7 } },
-  { name: 'shape', codes: { round: 3 } },
+  { name: 'color', codes: [['red', 0], ['blue', 1], ['missing', 7]] },
+  { name: 'shape', codes: [['round', 3]] },
   { name: 'big' },
   { name: 'constructor' },
   { name: 'toString' },
@@ -105,7 +105,7 @@ test('without code generation the generic encoder is used, with the same result'
   const script = `
     const { RowLayout } = require('./ts/row-layout')
     const { generatedObjectEncoder, objectEncoder } = require('./ts/object-encoder')
-    const layout = new RowLayout([{ name: 'x' }, { name: 'c', codes: { red: 4 } }])
+    const layout = new RowLayout([{ name: 'x' }, { name: 'c', codes: [['red', 4]] }])
     const values = new Float64Array(2), present = new Uint32Array(1)
     objectEncoder(layout)({ c: 'red', x: 2 }, values, present, 0)
     console.log(JSON.stringify([generatedObjectEncoder(layout) === undefined, [...values], present[0]]))`
