@@ -215,17 +215,25 @@ function checkTimeout(timeoutMs: unknown): void {
   if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`)
 }
 
-/** Routes background errors to `onError`, or warns once per alias and code. */
+/**
+ * Routes background errors to `onError`, or warns once per alias and code. Whatever `onError`
+ * does, the process survives: a throw, or a returned promise that rejects (an `async` handler),
+ * becomes one process warning with code `SCOUTER_ON_ERROR_THREW` instead of an uncaught
+ * exception or an unhandled rejection, which would end the process.
+ */
 function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, alias: string) => void {
   const warned = new Set<string>()
   return (error, alias) => {
     const typed = error instanceof Error ? error : new Error(String(error))
     if (onError) {
+      let result: unknown
       try {
-        onError(typed as ScouterQueueError, alias)
+        result = onError(typed as ScouterQueueError, alias)
       } catch (thrown) {
-        process.emitWarning(`scouter-queue: onError threw: ${String(thrown)}`, { code: 'SCOUTER_ON_ERROR_THREW' })
+        warnOnErrorFailed('threw', thrown)
+        return
       }
+      catchRejection(result)
       return
     }
     const code = (typed as { code?: string }).code ?? 'ERROR'
@@ -236,4 +244,25 @@ function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, ali
       code,
     })
   }
+}
+
+/** When `onError` returned a thenable, turns its rejection into a warning. */
+function catchRejection(result: unknown): void {
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return
+  try {
+    const then: unknown = (result as { then?: unknown }).then
+    if (typeof then === 'function') then.call(result, undefined, (reason: unknown) => warnOnErrorFailed('rejected', reason))
+  } catch (thrown) {
+    warnOnErrorFailed('threw', thrown)
+  }
+}
+
+function warnOnErrorFailed(how: 'threw' | 'rejected', reason: unknown): void {
+  let text: string
+  try {
+    text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
+  } catch {
+    text = describe(reason)
+  }
+  process.emitWarning(`scouter-queue: onError ${how}: ${text}`, { code: 'SCOUTER_ON_ERROR_THREW' })
 }
