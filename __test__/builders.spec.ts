@@ -176,3 +176,13 @@ test('builders throw only TypeError or RangeError, also when a getter or proxy t
     t.true(error instanceof TypeError || error instanceof RangeError, `${what}: ${String(error)}`)
   }
 })
+
+test('found by fuzzing: an integer number beyond 64 bits is inferred float; a context whose toJSON is not an object is refused', (t) => {
+  t.is(new Feature('a', 2 ** 63).kind, 'float')
+  t.is(new Feature('a', -(2 ** 63)).kind, 'int')
+  t.is(new Feature('a', 1e300).kind, 'float')
+  t.is(Features.fromObject({ a: 1e300 }).features[0]!.kind, 'float')
+  t.throws(() => new LLMRecord({ context: { toJSON: () => [1, 2] } }), { instanceOf: TypeError, message: /JSON object/ })
+  t.throws(() => new LLMRecord({ context: { toJSON: () => 'text' } }), { instanceOf: TypeError, message: /JSON object/ })
+  t.is(new LLMRecord({ context: { toJSON: () => ({ ok: 1 }) } }).contextJson, '{"ok":1}')
+})

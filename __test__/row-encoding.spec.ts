@@ -7,8 +7,6 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { Feature, Features, Metric, Metrics } from '../ts/index'
-import { isFeature } from '../ts/builders/feature'
-import { isMetric } from '../ts/builders/metric'
 import { featureValues } from '../ts/internal'
 import { RowBuffer } from '../ts/item-buffer'
 import { generatedObjectEncoder, genericObjectEncoder, objectEncoder, type ObjectEncoder } from '../ts/object-encoder'
@@ -133,7 +131,7 @@ test('a Feature list and the same row from fromObject encode identically', (t) =
   const buffer = new RowBuffer(queue, layout, 100, (error) => t.fail(String(error)))
   const object = { x: 2.5, color: 'red', shape: 'round', big: 10n, extra: 1 }
   buffer.addObject(Features.fromObject(object)[featureValues]!)
-  buffer.addNamed(new Features(Object.entries(object).map(([name, value]) => new Feature(name, value))).features, isFeature)
+  buffer.addNamed(new Features(Object.entries(object).map(([name, value]) => new Feature(name, value))).features, false)
   buffer.drain()
   t.is(batches.length, 1)
   const [batch] = batches
@@ -146,8 +144,8 @@ test('a Feature list and the same row from fromObject encode identically', (t) =
 test('a reused row slot does not keep the presence bits of the row before it', (t) => {
   const { queue, batches } = fakeNative()
   const buffer = new RowBuffer(queue, layout, 1, (error) => t.fail(String(error)))
-  buffer.addNamed(new Metrics([new Metric('x', 1), new Metric('big', 2)]).metrics, isMetric)
-  buffer.addNamed(new Metrics([new Metric('big', 3)]).metrics, isMetric)
+  buffer.addNamed(new Metrics([new Metric('x', 1), new Metric('big', 2)]).metrics, true)
+  buffer.addNamed(new Metrics([new Metric('big', 3)]).metrics, true)
   buffer.addObject({ x: 4 })
   t.deepEqual(
     batches.map((batch) => batch.present),

