@@ -168,7 +168,11 @@ export interface BindingRedisConfig {
 /** One column of the row layout: the feature or metric name, and codes for string values. */
 export interface BindingSlot {
   name: string
-  codes?: Record<string, number>
+  /**
+   * `[string value, code]` pairs. A list, not an object: as object keys, a category named
+   * `"__proto__"` would be lost on the JS side.
+   */
+  codes?: Array<[string, number]>
 }
 
 /** The transport, with its options resolved. Exactly the object for `kind` is set. */

@@ -125,3 +125,64 @@ test('LLMRecord serializes when built, so later changes do not leak in', (t) => 
   t.is(record.contextJson, '{"input":"hi"}')
   t.is(record.promptJson, '["a",{"b":1}]')
 })
+
+test('a metric name given twice (after lower-casing) is a TypeError naming it', (t) => {
+  t.throws(() => new Metrics([new Metric('MAE', 1), new Metric('mape', 2), new Metric('mae', 3)]), {
+    instanceOf: TypeError,
+    message: /metric "mae" is given more than once/,
+  })
+  t.throws(() => Metrics.fromObject({ MAE: 1, mae: 2 }), { instanceOf: TypeError, message: /metric "mae" is given more than once.*"MAE", "mae"/ })
+  const many = Array.from({ length: 40 }, (_, i) => new Metric(`m${i}`, i))
+  t.notThrows(() => new Metrics(many))
+  t.throws(() => new Metrics([...many, new Metric('M39', 0)]), { instanceOf: TypeError, message: /"m39"/ })
+})
+
+test('a feature name given twice is a TypeError naming it', (t) => {
+  t.throws(() => new Features([Feature.float('a', 1), Feature.int('b', 2), Feature.string('a', 'x')]), {
+    instanceOf: TypeError,
+    message: /feature "a" is given more than once/,
+  })
+  const many = Array.from({ length: 40 }, (_, i) => Feature.float(`f${i}`, i))
+  t.notThrows(() => new Features(many))
+  t.throws(() => new Features([...many, Feature.float('f7', 0)]), { instanceOf: TypeError, message: /"f7"/ })
+  // Names that differ only in case are different features (feature names are not lower-cased).
+  t.notThrows(() => new Features([Feature.float('A', 1), Feature.float('a', 1)]))
+})
+
+test('Features.fromObject refuses an empty feature name, as new Feature does', (t) => {
+  t.throws(() => Features.fromObject({ '': 1 }), { instanceOf: TypeError, message: /non-empty/ })
+})
+
+test('builders throw only TypeError or RangeError, also when a getter or proxy throws something else', (t) => {
+  const boom = () => {
+    throw new Error('boom')
+  }
+  const getter = Object.defineProperty({}, 'x', { get: boom, enumerable: true })
+  const trap = new Proxy({}, { get: boom, ownKeys: boom, getPrototypeOf: boom, getOwnPropertyDescriptor: boom })
+  const arrayTrap = new Proxy([Feature.float('a', 1)], { get: boom })
+  const cases: Array<[string, () => unknown]> = [
+    ['fromObject getter', () => Features.fromObject(getter as any)],
+    ['fromObject proxy', () => Features.fromObject(trap as any)],
+    ['Metrics.fromObject getter', () => Metrics.fromObject(getter as any)],
+    ['Features proxy array', () => new Features(arrayTrap)],
+    ['Metrics proxy array', () => new Metrics(arrayTrap as any)],
+    ['LLMRecord init getter', () => new LLMRecord(Object.defineProperty({}, 'context', { get: boom, enumerable: true }) as any)],
+    ['LLMRecord proxy init', () => new LLMRecord(trap as any)],
+    ['LLMRecord toJSON throws', () => new LLMRecord({ context: { toJSON: boom } })],
+    ['describe of a proxy', () => new Feature('a', trap as any)],
+  ]
+  for (const [what, build] of cases) {
+    const error = t.throws(build, undefined, what)
+    t.true(error instanceof TypeError || error instanceof RangeError, `${what}: ${String(error)}`)
+  }
+})
+
+test('found by fuzzing: an integer number beyond 64 bits is inferred float; a context whose toJSON is not an object is refused', (t) => {
+  t.is(new Feature('a', 2 ** 63).kind, 'float')
+  t.is(new Feature('a', -(2 ** 63)).kind, 'int')
+  t.is(new Feature('a', 1e300).kind, 'float')
+  t.is(Features.fromObject({ a: 1e300 }).features[0]!.kind, 'float')
+  t.throws(() => new LLMRecord({ context: { toJSON: () => [1, 2] } }), { instanceOf: TypeError, message: /JSON object/ })
+  t.throws(() => new LLMRecord({ context: { toJSON: () => 'text' } }), { instanceOf: TypeError, message: /JSON object/ })
+  t.is(new LLMRecord({ context: { toJSON: () => ({ ok: 1 }) } }).contextJson, '{"ok":1}')
+})

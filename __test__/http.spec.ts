@@ -8,6 +8,7 @@ import { inspect } from 'node:util'
 import test from 'ava'
 
 import { HttpConfig, Metrics, ScouterQueue, TransportError, type ScouterQueueError } from '../ts/index'
+import { toBinding } from '../ts/config/transports'
 import { assertKnownSet, assertKnownStats, insertKnownSet } from './helpers/brokers'
 import { withEnv } from './helpers/env'
 import { profiles } from './helpers/fixtures'
@@ -172,5 +173,46 @@ test('HTTP: options fall back to the SCOUTER_* variables, then the defaults; sec
     t.false(printed.includes('env-pa55') || printed.includes('env-t0ken'), printed)
     t.true(printed.includes('[redacted]'), printed)
   }
+  })
+})
+
+test('HTTP: credentials in serverUri log in, and the config keeps and shows the URI without them', async (t) => {
+  const server = await ScouterTestServer.start({ username: 'svc', password: 'p@ss:w0rd' })
+  const withCredentials = server.uri.replace('http://', 'http://svc:p%40ss%3Aw0rd@')
+  const config = withEnv({ SCOUTER_USERNAME: undefined, SCOUTER_PASSWORD: undefined }, () => new HttpConfig({ serverUri: withCredentials }))
+  t.is(config.serverUri, server.uri)
+  t.is(config.username, 'svc')
+  const shown = [JSON.stringify({ ...config }), JSON.stringify(Object.entries(config)), JSON.stringify(config), inspect(config), String(config), inspect({ ...config })]
+  for (const printed of shown) t.false(/p@ss|p%40ss|w0rd/.test(printed), printed)
+  const queues = await ScouterQueue.fromPath({ custom: profiles.custom }, config)
+  queues.get('custom').insert(Metrics.fromObject({ mae: 1 }))
+  const stats = await queues.shutdown()
+  t.like(stats.custom, { published: 1, failed: 0 })
+  t.like(logins(server)[0]!.headers, { username: 'svc', password: 'p@ss:w0rd' })
+  await server.close()
+})
+
+test('HTTP: username/password options win over credentials in serverUri, which win over the env vars', (t) => {
+  withEnv({ SCOUTER_SERVER_URI: undefined, SCOUTER_USERNAME: 'env-user', SCOUTER_PASSWORD: 'env-pass' }, () => {
+    const binding = (config: HttpConfig) => config[toBinding]().config.http!
+    t.like(binding(new HttpConfig({ serverUri: 'https://u:secret@scouter.example:8443/base?x=1' })), {
+      serverUri: 'https://scouter.example:8443/base?x=1',
+      username: 'u',
+      password: 'secret',
+    })
+    t.like(binding(new HttpConfig({ serverUri: 'https://u:secret@scouter.example', username: 'opt', password: 'opt-pass' })), {
+      serverUri: 'https://scouter.example',
+      username: 'opt',
+      password: 'opt-pass',
+    })
+    // Only a user name in the URI: the password falls back to the env var.
+    t.like(binding(new HttpConfig({ serverUri: 'http://only-user@localhost:8000' })), { username: 'only-user', password: 'env-pass' })
+    // Without userinfo nothing changes.
+    t.like(binding(new HttpConfig({ serverUri: 'http://localhost:8000' })), { serverUri: 'http://localhost:8000', username: 'env-user', password: 'env-pass' })
+    process.env.SCOUTER_SERVER_URI = 'http://envuser:envsecret@scouter.internal:8000'
+    const fromEnv = new HttpConfig()
+    t.is(fromEnv.serverUri, 'http://scouter.internal:8000')
+    t.like(binding(fromEnv), { username: 'envuser', password: 'envsecret' })
+    t.false(JSON.stringify({ ...fromEnv }).includes('envsecret'))
   })
 })

@@ -14,6 +14,7 @@ import {
   type QueueStats,
   type ScouterQueueError,
 } from '../ts/index'
+import { runInChild } from './helpers/child'
 import { deferred, profiles, psiCounts, recordsOf } from './helpers/fixtures'
 
 const balanced = (s: QueueStats) => s.inserted === s.sampledOut + s.dropped + s.pending + s.published + s.failed
@@ -172,6 +173,33 @@ test('an onError that throws does not crash the process', async (t) => {
   await new Promise((r) => setImmediate(r))
   process.off('warning', listener)
   t.true(warnings.some((w) => /boom in user code/.test(w.message)))
+})
+
+test('an async onError that rejects does not end the process: one SCOUTER_ON_ERROR_THREW warning per rejection', async (t) => {
+  // In a child process: an unhandled rejection would end it with exit code 1.
+  const child = await runInChild(`
+    const mock = new lib.MockConfig({ maxRetries: 0 })
+    let reported
+    const called = new Promise((resolve) => (reported = resolve))
+    const queues = await lib.ScouterQueue.fromPath({ custom: fixtures.custom }, mock, {
+      onError: async (error) => {
+        reported()
+        throw new Error('async boom in user code')
+      },
+    })
+    mock.failNext(1)
+    queues.get('custom').insert(lib.Metrics.fromObject({ mae: 1 }))
+    await queues.shutdown()
+    await called
+    // The rejection is handled on a later turn of the event loop; let it run before the end.
+    await new Promise((resolve) => setImmediate(resolve))
+    console.log('done')
+  `)
+  t.is(child.code, 0, child.stderr)
+  t.is(child.stdout.trim(), 'done')
+  const warnings = child.stderr.split('\n').filter((line) => line.includes('[SCOUTER_ON_ERROR_THREW]'))
+  t.is(warnings.length, 1, child.stderr)
+  t.regex(warnings[0]!, /onError rejected: Error: async boom in user code/)
 })
 
 test('without onError, background failures become one process warning per queue and code', async (t) => {

@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+
 import test from 'ava'
 
 import { ConfigError, MockConfig, ProfileError, ScouterQueue } from '../ts/index'
-import { editedProfile, profiles, rawProfile } from './helpers/fixtures'
+import { editedProfile, profiles, rawProfile, tempDir } from './helpers/fixtures'
 
 test('the four fixture profiles load with their identifiers', async (t) => {
   const queues = await ScouterQueue.fromPath(profiles, new MockConfig())
@@ -93,4 +96,28 @@ test('unusable options reject with ConfigError naming the option', async (t) => 
   t.regex(error.message, /maxPendingItems/)
   const interval = await t.throwsAsync(ScouterQueue.fromPath(profiles, new MockConfig(), { flushIntervalMs: -5 }))
   t.regex(interval.message, /flushIntervalMs/)
+})
+
+test('a profile path that is not a regular file (a FIFO, a directory) rejects at once with ProfileError', async (t) => {
+  const fifo = join(tempDir(), 'profile.fifo')
+  execFileSync('mkfifo', [fifo])
+  // Reading a FIFO blocks until a writer comes: fromPath must refuse it, not wait. A deadline
+  // (not a sleep) turns "never settles" into a failure instead of a hung suite.
+  let deadline: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((resolve) => (deadline = setTimeout(resolve, 1000, 'late')))
+  const outcome = await Promise.race([ScouterQueue.fromPath({ psi: fifo }, new MockConfig()).then(
+    () => 'opened',
+    (error: unknown) => error,
+  ), late])
+  clearTimeout(deadline)
+  t.true(outcome instanceof ProfileError, `fromPath settled with ${String(outcome)}`)
+  const error = outcome as ProfileError
+  t.is(error.file, fifo)
+  t.regex(error.message, /not a regular file \(a FIFO\)/)
+  t.true(error.message.includes(fifo))
+
+  const dir = tempDir()
+  const notFile = await t.throwsAsync(ScouterQueue.fromPath({ psi: dir }, new MockConfig()), { instanceOf: ProfileError })
+  t.is(notFile.file, dir)
+  t.regex(notFile.message, /not a regular file \(a directory\)/)
 })

@@ -110,11 +110,11 @@ test('PSI: rows with different feature orders and names are each encoded by name
   psi.insert(Features.fromObject({ color: 'blue', feature_0: 2.5 }))
   psi.insert(Features.fromObject({ other: 'x', color: 'green' }))
   psi.insert(Features.fromObject({ color: 'red', other: 9.5, feature_0: 9.5 }))
-  psi.insert(new Features([Feature.float('feature_0', 1.5), Feature.float('feature_0', 3.5)]))
+  // A name given twice is a mistake, refused when the row is built (not "the last one wins").
+  t.throws(() => new Features([Feature.float('feature_0', 1.5), Feature.float('feature_0', 3.5)]), { instanceOf: TypeError })
   await queues.shutdown()
   t.deepEqual(psiCounts(mock.documents()), {
-    // The last value of a name given twice wins (3.5, not 1.5).
-    ...allBins('feature_0', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { 2: 1, 3: 1, 4: 1, 10: 1 }),
+    ...allBins('feature_0', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { 2: 1, 3: 1, 10: 1 }),
     ...allBins('color', [0, 1, 2], { 0: 2, 1: 1, 2: 1 }),
   })
 })
@@ -159,4 +159,20 @@ test('PSI: Features.fromObject reads the row when it is inserted; features are s
   queues.get('psi').insert(row)
   await queues.shutdown()
   t.like(psiCounts(mock.documents()), { 'feature_0:3': 1, 'color:1': 1 })
+})
+
+test('PSI: categories named like Object.prototype members ("__proto__", "constructor", "toString") map to their codes', async (t) => {
+  // JSON.parse keeps "__proto__" as an own key; an object literal would set the prototype instead.
+  const colors = JSON.parse('{"__proto__": 0, "constructor": 1, "toString": 2, "missing": 3}')
+  const path = editedProfile('psi', (p) => (p.config.feature_map.features.color = colors))
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ psi: path }, mock)
+  const psi = queues.get('psi')
+  for (const color of ['__proto__', '__proto__', 'constructor', 'toString', 'red']) psi.insert(Features.fromObject({ color }))
+  psi.insert(new Features([Feature.string('color', '__proto__')]))
+  psi.insert(new Features([Feature.categorical('color', 'constructor')]))
+  const stats = (await queues.shutdown()).psi!
+  // 'red' is not in this map: it takes the code of "missing" (3), which has no bin: dropped.
+  t.deepEqual(psiCounts(mock.documents()), allBins('color', [0, 1, 2], { 0: 3, 1: 2, 2: 1 }))
+  t.like(stats, { inserted: 7, published: 7, droppedValues: 1 })
 })

@@ -35,8 +35,8 @@ function assertRowZeroUntouched(values: Float64Array, present: Uint32Array, layo
 
 const slots: BindingSlot[] = [
   { name: 'x' },
-  { name: 'color', codes: { red: 0, blue: 1, missing: 7 } },
-  { name: 'shape', codes: { round: 3 } },
+  { name: 'color', codes: [['red', 0], ['blue', 1], ['missing', 7]] },
+  { name: 'shape', codes: [['round', 3]] },
   { name: 'big' },
   { name: 'constructor' },
   { name: 'toString' },
@@ -103,7 +103,7 @@ test('without code generation the generic encoder is used, with the same result'
   const script = `
     const { RowLayout } = require('./ts/row-layout')
     const { generatedObjectEncoder, objectEncoder } = require('./ts/object-encoder')
-    const layout = new RowLayout([{ name: 'x' }, { name: 'c', codes: { red: 4 } }])
+    const layout = new RowLayout([{ name: 'x' }, { name: 'c', codes: [['red', 4]] }])
     const values = new Float64Array(2), present = new Uint32Array(1)
     objectEncoder(layout)({ c: 'red', x: 2 }, values, present, 0)
     console.log(JSON.stringify([generatedObjectEncoder(layout) === undefined, [...values], present[0]]))`
@@ -131,7 +131,7 @@ test('a Feature list and the same row from fromObject encode identically', (t) =
   const buffer = new RowBuffer(queue, layout, 100, (error) => t.fail(String(error)))
   const object = { x: 2.5, color: 'red', shape: 'round', big: 10n, extra: 1 }
   buffer.addObject(Features.fromObject(object)[featureValues]!)
-  buffer.addNamed(new Features(Object.entries(object).map(([name, value]) => new Feature(name, value))).features)
+  buffer.addNamed(new Features(Object.entries(object).map(([name, value]) => new Feature(name, value))).features, false)
   buffer.drain()
   t.is(batches.length, 1)
   const [batch] = batches
@@ -144,8 +144,8 @@ test('a Feature list and the same row from fromObject encode identically', (t) =
 test('a reused row slot does not keep the presence bits of the row before it', (t) => {
   const { queue, batches } = fakeNative()
   const buffer = new RowBuffer(queue, layout, 1, (error) => t.fail(String(error)))
-  buffer.addNamed(new Metrics([new Metric('x', 1), new Metric('big', 2)]).metrics)
-  buffer.addNamed(new Metrics([new Metric('big', 3)]).metrics)
+  buffer.addNamed(new Metrics([new Metric('x', 1), new Metric('big', 2)]).metrics, true)
+  buffer.addNamed(new Metrics([new Metric('big', 3)]).metrics, true)
   buffer.addObject({ x: 4 })
   t.deepEqual(
     batches.map((batch) => batch.present),

@@ -7,9 +7,9 @@
  * @internal
  */
 import type { BindingQueue } from './native'
-import type { Feature } from './builders/feature'
-import type { Metric } from './builders/metric'
-import type { LLMRecord } from './builders/llm-record'
+import { isFeature, type Feature } from './builders/feature'
+import { isMetric, type Metric } from './builders/metric'
+import { wireFields, type LLMRecord } from './builders/llm-record'
 import { objectEncoder, type ObjectEncoder } from './object-encoder'
 import type { RowLayout } from './row-layout'
 
@@ -18,8 +18,14 @@ const ROW_BATCH = 512
 /** At most this many LLM records wait on the JS side before crossing. */
 const LLM_BATCH = 64
 
-/** Called when a batch could not be handed over (it is then lost to the bound, not thrown). */
+/** Called when a batch could not be handed over (it is then counted as failed, not thrown). */
 export type BufferFailure = (error: unknown) => void
+
+/**
+ * `BindingQueue.recordLost(items, reason)`: counts `items` as inserted and failed, with `reason`
+ * as the queue's `lastError`. Optional in the type because older builds of the addon lack it.
+ */
+type LossCounter = { recordLost?: (items: number, reason: string) => void }
 
 /**
  * What every buffer shares: it holds at most `capacity` items, hands them over when full, and
@@ -53,7 +59,12 @@ export abstract class ItemBuffer {
     }
   }
 
-  /** Hands what is buffered to the native queue. Never throws. */
+  /**
+   * Hands what is buffered to the native queue. Never throws. A batch crosses N-API in one call,
+   * so when that call throws, none of its items reached the native queue: they are counted there
+   * as inserted and failed (`recordLost`), so that `inserted = ... + failed` still holds and the
+   * loss shows in `stats()`, and the error goes to `onError`.
+   */
   drain(): void {
     const items = this.count
     if (items === 0) return
@@ -61,8 +72,20 @@ export abstract class ItemBuffer {
     try {
       this.handOver(items)
     } catch (error) {
-      this.#onFailure(error)
+      this.#lost(items, error)
     }
+  }
+
+  #lost(items: number, error: unknown): void {
+    const native = this.native as BindingQueue & LossCounter
+    if (typeof native.recordLost === 'function') {
+      try {
+        native.recordLost(items, `${items} item(s) could not be handed to the native queue: ${messageOf(error)}`)
+      } catch {
+        // Counting failed too; onError below still hears of the loss.
+      }
+    }
+    this.#onFailure(error)
   }
 
   /** Passes the first `items` buffered items across N-API. */
@@ -95,8 +118,14 @@ export class RowBuffer extends ItemBuffer {
     this.#encodeObject = encodeObject
   }
 
-  /** Encodes one row of features or metrics; names the profile does not know are ignored. */
-  addNamed(items: readonly (Feature | Metric)[]): void {
+  /**
+   * Encodes one row of features (`metrics` false) or metrics (`metrics` true); names the profile
+   * does not know are ignored. Each element is brand-checked again: the list is the caller's
+   * array and may have changed since `Features`/`Metrics` checked it. (A flag rather than the
+   * check function as an argument: direct calls are inlined, about 20 ns less per 10 features.)
+   * @throws {TypeError} for an element that is not a Feature (Metric); the row is then not added.
+   */
+  addNamed(items: readonly (Feature | Metric)[], metrics: boolean): void {
     const row = this.count
     const base = row * this.#width
     const values = this.#values
@@ -108,6 +137,9 @@ export class RowBuffer extends ItemBuffer {
     let mask = 0
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Feature | Metric
+      if (metrics ? !isMetric(item) : !isFeature(item)) {
+        throw new TypeError(`element ${i} of the row is no longer a ${metrics ? 'Metric' : 'Feature'} (the array was changed after it was built)`)
+      }
       const name = item.name
       let column: number
       if (seenNames[i] === name) {
@@ -149,8 +181,9 @@ export class LlmBuffer extends ItemBuffer {
     super(nativeQueue, Math.max(1, Math.min(LLM_BATCH, maxPendingItems)), onFailure)
   }
 
+  /** Buffers one record (already brand-checked by `Queue.insert`). */
   add(record: LLMRecord): void {
-    this.#fields.push(record.uid, record.createdAt, record.contextJson, record.promptJson)
+    wireFields(record, this.#fields)
     this.committed()
   }
 
@@ -158,5 +191,15 @@ export class LlmBuffer extends ItemBuffer {
     const fields = this.#fields
     this.#fields = []
     this.native.pushLlm(fields)
+  }
+}
+
+/** The message of something thrown, for `lastError`, without running code that could throw. */
+function messageOf(thrown: unknown): string {
+  try {
+    const message: unknown = (thrown as { message?: unknown } | null)?.message
+    return typeof message === 'string' ? message : String(thrown)
+  } catch {
+    return 'an unknown error'
   }
 }

@@ -4,9 +4,9 @@
  * serialization, and no exception because of the network.
  */
 import type { BindingQueue } from './native'
-import { Features } from './builders/feature'
-import { Metrics } from './builders/metric'
-import { LLMRecord } from './builders/llm-record'
+import { isFeatures, type Features } from './builders/feature'
+import { isMetrics, type Metrics } from './builders/metric'
+import { isLLMRecord, type LLMRecord } from './builders/llm-record'
 import { QueueClosedError } from './errors'
 import { close, drain, featureValues } from './internal'
 import { LlmBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
@@ -55,7 +55,9 @@ export class Queue {
    * Queues one item for aggregation and publishing. Synchronous and cheap; it never waits on
    * or throws because of the network. SPC and PSI queues take `Features`, Custom queues
    * `Metrics`, LLM queues `LLMRecord`.
-   * @throws {TypeError} when the item is of the wrong kind for this queue.
+   * @throws {TypeError} when the item is of the wrong kind for this queue, or was not built by
+   * this package's builders (an object made with `Object.create(Features.prototype)` passes
+   * `instanceof` but is refused: it would fail its whole batch on the way to native code).
    * @throws {QueueClosedError} after `shutdown()`.
    */
   insert(item: QueueItem): void {
@@ -63,21 +65,22 @@ export class Queue {
     switch (this.kind) {
       case 'spc':
       case 'psi':
-        if (item instanceof Features) {
+        if (isFeatures(item)) {
           const values = item[featureValues]
-          return values === undefined ? this.#rows!.addNamed(item.features) : this.#rows!.addObject(values)
+          return values === undefined ? this.#rows!.addNamed(item.features, false) : this.#rows!.addObject(values)
         }
         break
       case 'custom':
-        if (item instanceof Metrics) return this.#rows!.addNamed(item.metrics)
+        if (isMetrics(item)) return this.#rows!.addNamed(item.metrics, true)
         break
       case 'llm':
-        if (item instanceof LLMRecord) return this.#llm!.add(item)
+        if (isLLMRecord(item)) return this.#llm!.add(item)
         break
     }
-    throw new TypeError(
-      `${this.kind.toUpperCase()} queue '${this.alias}' takes ${ACCEPTS[this.kind]}, got ${describe(item)}`,
-    )
+    const expected = ACCEPTS[this.kind]
+    const got = describe(item)
+    const forged = got === `an instance of ${expected}` ? ' not built by its constructor (e.g. made with Object.create)' : ''
+    throw new TypeError(`${this.kind.toUpperCase()} queue '${this.alias}' takes ${expected}, got ${got}${forged}`)
   }
 
   /** This queue's delivery accounting, including what was inserted a moment ago. */

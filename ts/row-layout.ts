@@ -26,8 +26,10 @@ export class RowLayout {
     this.words = Math.max(1, Math.ceil(slots.length / 32))
     this.names = slots.map((slot) => slot.name)
     this.#columnOf = new Map(slots.map((slot, index) => [slot.name, index]))
-    this.#codes = slots.map((slot) => (slot.codes ? new Map(Object.entries(slot.codes)) : undefined))
-    this.#missing = Float64Array.from(slots, (slot) => slot.codes?.missing ?? NaN)
+    // The codes arrive as [value, code] pairs, not as an object: as an object key, a category
+    // spelled "__proto__" would be lost, and "constructor" would need own-property care.
+    this.#codes = slots.map((slot) => (slot.codes ? new Map(slot.codes) : undefined))
+    this.#missing = Float64Array.from(this.#codes, (codes) => codes?.get('missing') ?? NaN)
   }
 
   /** The column of `name`, or -1 when the profile does not monitor it. */

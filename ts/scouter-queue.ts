@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 import native = require('./native')
 import { describe, isPlainObject } from './builders/check'
+import { MAX_DURATION_MS } from './config/env'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
 import { close, drain } from './internal'
@@ -30,7 +31,9 @@ export interface ScouterQueueOptions {
    * Called on the main thread for every background failure (a publish that failed after all
    * retries, a lost connection). Errors are never thrown into `insert`. Failures of the
    * transport itself, which belong to every queue, come with alias `'*'`. Without it, the first
-   * failure of each kind per queue is emitted as a process warning.
+   * failure of each kind per queue is emitted as a process warning. It may be `async`: if it
+   * throws or its promise rejects, a process warning (`SCOUTER_ON_ERROR_THREW`) says so and
+   * nothing else happens.
    */
   onError?: (error: ScouterQueueError, alias: string) => void
   /**
@@ -39,7 +42,26 @@ export interface ScouterQueueOptions {
    * reconnecting in the background, reporting failures to `onError`.
    */
   connectTimeoutMs?: number
+  /**
+   * The deadline of a `flush()` or `shutdown()` called without `timeoutMs` (OpenTelemetry's
+   * export timeout has the same default): what is still unconfirmed then counts as `failed`, so
+   * that a shutdown hook never waits for ever on a dead broker. At most 2147483647.
+   * @default 30000
+   */
+  flushTimeoutMs?: number
+  /**
+   * The bound, per queue, on the bytes of items accepted but not yet settled (`stats().pendingBytes`),
+   * beside `maxPendingItems`: large LLM records reach a memory limit long before an item count
+   * does. Past it, `insert` drops items (counted in `stats().dropped`). @default 67108864 (64 MiB)
+   */
+  maxPendingBytes?: number
 }
+
+/** The options the native `openQueues` takes; `flushTimeoutMs` and `maxPendingBytes` are newer than some builds' types. */
+type NativeQueueOptions = native.BindingQueueOptions & { flushTimeoutMs?: number; maxPendingBytes?: number }
+
+/** The numeric options of `fromPath`. Their ranges are checked by the native core (a `ConfigError`). */
+const NUMBER_OPTIONS = ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs', 'flushTimeoutMs', 'maxPendingBytes'] as const
 
 /** Per alias, what `stats()`, `flush()` and `shutdown()` report. */
 export type ScouterQueueStats = Record<string, QueueStats>
@@ -97,25 +119,21 @@ export class ScouterQueue {
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
     }
-    for (const key of ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs'] as const) {
-      const value = options[key]
-      if (value !== undefined && typeof value !== 'number') {
+    // Each option is read once, so that what is checked is what is passed on.
+    const nativeOptions: NativeQueueOptions = {}
+    for (const key of NUMBER_OPTIONS) {
+      const value: unknown = options[key]
+      if (value === undefined) continue
+      if (typeof value !== 'number') {
         throw new TypeError(`ScouterQueue.fromPath: ${key} must be a number, got ${describe(value)}`)
       }
+      nativeOptions[key] = value
     }
 
     const report = reporter(onError)
     const parts = transport[toBinding]()
-    const opened = await native.openQueues(
-      sources,
-      parts.config,
-      parts.mock ?? null,
-      {
-        flushIntervalMs: options.flushIntervalMs,
-        maxPendingItems: options.maxPendingItems,
-        connectTimeoutMs: options.connectTimeoutMs,
-      },
-      (event) => report(errorFromBinding(event), event.alias),
+    const opened = await native.openQueues(sources, parts.config, parts.mock ?? null, nativeOptions, (event) =>
+      report(errorFromBinding(event), event.alias),
     )
     if (!(opened instanceof native.BindingScouterQueue)) {
       throw errorFromBinding(opened)
@@ -123,7 +141,7 @@ export class ScouterQueue {
     for (const warning of opened.warnings()) {
       process.emitWarning(warning, { code: 'SCOUTER_PROFILE_WARNING' })
     }
-    return new ScouterQueue(opened, transport, options.maxPendingItems ?? DEFAULT_MAX_PENDING, report)
+    return new ScouterQueue(opened, transport, nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING, report)
   }
 
   /**
@@ -156,11 +174,25 @@ export class ScouterQueue {
   /**
    * Publishes what every queue has buffered and resolves once every record made from items
    * inserted before the call has been confirmed by the transport, or has failed after all
-   * retries. With `timeoutMs`, what is still unconfirmed then counts as failed.
+   * retries. What is still unconfirmed after `timeoutMs` (else the `flushTimeoutMs` option)
+   * counts as failed. Once `shutdown()` has been called, returns the shutdown's own promise, as
+   * OpenTelemetry's processors do: the shutdown flushes everything anyway, and a flush of its own
+   * could neither run on a closed transport nor wait for what the shutdown is still publishing.
+   * @param timeoutMs a number of milliseconds from 0 to 2147483647.
    * @returns the accounting after the flush.
+   * @throws {TypeError} (rejects) when `timeoutMs` is not a number.
+   * @throws {RangeError} (rejects) when it is not finite or outside [0, 2147483647].
    */
-  async flush(timeoutMs?: number): Promise<ScouterQueueStats> {
-    checkTimeout(timeoutMs)
+  flush(timeoutMs?: number): Promise<ScouterQueueStats> {
+    try {
+      checkTimeout(timeoutMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#shutdown ?? this.#flush(timeoutMs)
+  }
+
+  async #flush(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
     for (const queue of this.#queues.values()) queue[drain]()
     const error = await this.#native.flush(timeoutMs)
     if (error) throw errorFromBinding(error)
@@ -169,14 +201,17 @@ export class ScouterQueue {
 
   /**
    * Flushes, then stops every background task and closes the transport. Idempotent: later calls
-   * return the same promise. `insert` afterwards throws `QueueClosedError`.
+   * return the same promise. `insert` afterwards throws `QueueClosedError`. A call whose
+   * `timeoutMs` is refused throws before anything starts, so a later call can still shut down.
+   * @param timeoutMs a number of milliseconds from 0 to 2147483647; without it, the
+   * `flushTimeoutMs` option bounds the flush.
    * @returns the final accounting, with `pending` 0.
+   * @throws {TypeError} when `timeoutMs` is not a number.
+   * @throws {RangeError} when it is not finite or outside [0, 2147483647].
    */
   shutdown(timeoutMs?: number): Promise<ScouterQueueStats> {
-    if (this.#shutdown === undefined) {
-      checkTimeout(timeoutMs)
-      this.#shutdown = this.#close(timeoutMs)
-    }
+    checkTimeout(timeoutMs)
+    this.#shutdown ??= this.#close(timeoutMs)
     return this.#shutdown
   }
 
@@ -209,23 +244,37 @@ function profileSources(paths: unknown): native.BindingProfileSource[] {
   return sources
 }
 
+/**
+ * Checks a `timeoutMs` argument before anything starts: a duration the native core could not turn
+ * into a deadline must be refused here, not fail (or abort) inside it.
+ */
 function checkTimeout(timeoutMs: unknown): void {
   if (timeoutMs === undefined) return
   if (typeof timeoutMs !== 'number') throw new TypeError(`timeoutMs must be a number, got ${describe(timeoutMs)}`)
-  if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`)
+  if (!(timeoutMs >= 0 && timeoutMs <= MAX_DURATION_MS)) {
+    throw new RangeError(`timeoutMs must be a number of milliseconds from 0 to ${MAX_DURATION_MS}, got ${timeoutMs}`)
+  }
 }
 
-/** Routes background errors to `onError`, or warns once per alias and code. */
+/**
+ * Routes background errors to `onError`, or warns once per alias and code. Whatever `onError`
+ * does, the process survives: a throw, or a returned promise that rejects (an `async` handler),
+ * becomes one process warning with code `SCOUTER_ON_ERROR_THREW` instead of an uncaught
+ * exception or an unhandled rejection, which would end the process.
+ */
 function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, alias: string) => void {
   const warned = new Set<string>()
   return (error, alias) => {
     const typed = error instanceof Error ? error : new Error(String(error))
     if (onError) {
+      let result: unknown
       try {
-        onError(typed as ScouterQueueError, alias)
+        result = onError(typed as ScouterQueueError, alias)
       } catch (thrown) {
-        process.emitWarning(`scouter-queue: onError threw: ${String(thrown)}`, { code: 'SCOUTER_ON_ERROR_THREW' })
+        warnOnErrorFailed('threw', thrown)
+        return
       }
+      catchRejection(result)
       return
     }
     const code = (typed as { code?: string }).code ?? 'ERROR'
@@ -236,4 +285,25 @@ function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, ali
       code,
     })
   }
+}
+
+/** When `onError` returned a thenable, turns its rejection into a warning. */
+function catchRejection(result: unknown): void {
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return
+  try {
+    const then: unknown = (result as { then?: unknown }).then
+    if (typeof then === 'function') then.call(result, undefined, (reason: unknown) => warnOnErrorFailed('rejected', reason))
+  } catch (thrown) {
+    warnOnErrorFailed('threw', thrown)
+  }
+}
+
+function warnOnErrorFailed(how: 'threw' | 'rejected', reason: unknown): void {
+  let text: string
+  try {
+    text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
+  } catch {
+    text = describe(reason)
+  }
+  process.emitWarning(`scouter-queue: onError ${how}: ${text}`, { code: 'SCOUTER_ON_ERROR_THREW' })
 }

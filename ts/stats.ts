@@ -15,6 +15,11 @@ export interface QueueStats {
   dropped: number
   /** Items accepted but not yet settled: buffered, aggregating, or being published. */
   pending: number
+  /**
+   * Bytes of the items counted in `pending` (their size in the native core), the measure that
+   * `maxPendingBytes` bounds. 0 after `shutdown()` resolves.
+   */
+  pendingBytes: number
   /** Items whose batch was aggregated and whose records, if any, the transport confirmed. */
   published: number
   /** Items whose records could not be delivered after all retries (or before a flush timeout). */
@@ -33,6 +38,9 @@ export interface QueueStats {
   lastError: string | null
 }
 
+/** The native counters; `pendingBytes` is newer than some builds' types. */
+type NativeStats = BindingQueueStats & { pendingBytes: number }
+
 /** @internal */
 export function statsFromBinding(stats: BindingQueueStats): QueueStats {
   return {
@@ -40,6 +48,7 @@ export function statsFromBinding(stats: BindingQueueStats): QueueStats {
     sampledOut: stats.sampledOut,
     dropped: stats.dropped,
     pending: stats.pending,
+    pendingBytes: (stats as NativeStats).pendingBytes,
     published: stats.published,
     failed: stats.failed,
     droppedValues: stats.droppedValues,

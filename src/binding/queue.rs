@@ -1,7 +1,6 @@
 //! One queue as JavaScript drives it. `pushRows` is the hot path: a whole batch of rows crosses
 //! N-API once, as two typed arrays, and is copied into the core without touching JS objects.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use napi_derive::napi;
@@ -24,7 +23,9 @@ pub struct BindingQueue {
 #[napi(object)]
 pub struct BindingSlot {
   pub name: String,
-  pub codes: Option<HashMap<String, f64>>,
+  /// `[string value, code]` pairs. A list, not an object: as object keys, a category named
+  /// `"__proto__"` would be lost on the JS side.
+  pub codes: Option<Vec<(String, f64)>>,
 }
 
 #[napi]
@@ -50,10 +51,12 @@ impl BindingQueue {
       .iter()
       .map(|slot| BindingSlot {
         name: slot.name.clone(),
-        codes: slot
-          .codes
-          .as_ref()
-          .map(|codes| codes.iter().map(|(k, v)| (k.clone(), *v as f64)).collect()),
+        codes: slot.codes.as_ref().map(|codes| {
+          codes
+            .iter()
+            .map(|(value, code)| (value.clone(), *code as f64))
+            .collect()
+        }),
       })
       .collect()
   }

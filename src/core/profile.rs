@@ -131,14 +131,28 @@ pub type FeatureMap = BTreeMap<String, BTreeMap<String, i64>>;
 
 impl DriftProfile {
   /// Reads and validates a profile file.
+  ///
+  /// Anything but a regular file (a directory, a FIFO, a socket, a device) is refused before it
+  /// is opened: opening a FIFO for reading blocks until a writer comes, which may be never, and
+  /// `fromPath` must always settle.
   pub fn load(path: impl AsRef<Path>) -> Result<Self> {
     let path = path.as_ref();
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| QueueError::Profile {
+    let unreadable = |reason: String| QueueError::Profile {
       path: source.clone(),
       field: None,
-      reason: format!("cannot be read: {err}"),
-    })?;
+      reason,
+    };
+    let metadata =
+      std::fs::metadata(path).map_err(|err| unreadable(format!("cannot be read: {err}")))?;
+    if !metadata.is_file() {
+      return Err(unreadable(format!(
+        "cannot be read: it is not a regular file ({})",
+        file_type_name(&metadata.file_type())
+      )));
+    }
+    let text =
+      std::fs::read_to_string(path).map_err(|err| unreadable(format!("cannot be read: {err}")))?;
     Self::parse(&source, &text)
   }
 
@@ -312,6 +326,28 @@ pub const PSI_CAPACITY: usize = 1000;
 pub struct Slot {
   pub name: String,
   pub codes: Option<BTreeMap<String, i64>>,
+}
+
+/// What kind of file system entry a profile path names, for the error message.
+fn file_type_name(file_type: &std::fs::FileType) -> &'static str {
+  #[cfg(unix)]
+  {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+      return "a FIFO";
+    }
+    if file_type.is_socket() {
+      return "a socket";
+    }
+    if file_type.is_block_device() || file_type.is_char_device() {
+      return "a device";
+    }
+  }
+  if file_type.is_dir() {
+    "a directory"
+  } else {
+    "not a regular file"
+  }
 }
 
 fn dedup(names: Vec<String>) -> Vec<String> {
@@ -561,6 +597,23 @@ mod tests {
       }) => {
         assert_eq!(path, "p.json");
         (field, reason)
+      }
+      other => panic!("expected a profile error, got {other:?}"),
+    }
+  }
+
+  #[test]
+  fn load_refuses_what_is_not_a_regular_file() {
+    let dir = std::env::temp_dir();
+    match DriftProfile::load(&dir) {
+      Err(QueueError::Profile {
+        path,
+        field,
+        reason,
+      }) => {
+        assert_eq!(path, dir.display().to_string());
+        assert_eq!(field, None);
+        assert!(reason.contains("not a regular file"), "{reason}");
       }
       other => panic!("expected a profile error, got {other:?}"),
     }

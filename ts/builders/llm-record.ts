@@ -5,7 +5,7 @@
  * ready strings.
  */
 import native = require('../native')
-import { describe, isPlainObject } from './check'
+import { builderError, describe, isPlainObject } from './check'
 
 /** Any value `JSON.stringify` can represent. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -17,6 +17,12 @@ export interface LLMRecordInit {
   /** The prompt, any JSON value. */
   prompt?: unknown
 }
+
+/** Appends a record's four wire strings to `out`; set in `LLMRecord`'s static block. */
+let pushWire: (record: LLMRecord, out: string[]) => void
+
+/** The brand check of `LLMRecord`, set in its static block. */
+let llmRecordBrand: (value: object) => boolean
 
 /**
  * @example
@@ -35,27 +41,71 @@ export class LLMRecord {
   readonly contextJson: string
   /** @internal Empty when there is no prompt. */
   readonly promptJson: string
+  /**
+   * What crosses into native code, kept where no caller can change it: the public fields above
+   * are writable from JavaScript, and one that is not a string would fail the whole batch at the
+   * N-API boundary. `#uid` is also the brand that `Object.create(LLMRecord.prototype)` lacks.
+   */
+  readonly #uid: string
+  readonly #createdAt: string
+  readonly #contextJson: string
+  readonly #promptJson: string
+
+  static {
+    llmRecordBrand = (value) => #uid in value
+    pushWire = (record, out) => {
+      out.push(record.#uid, record.#createdAt, record.#contextJson, record.#promptJson)
+    }
+  }
 
   /**
-   * @throws {TypeError} when `context` is not a plain object, or it or `prompt` cannot be
-   * serialized to JSON (a cycle, a bigint, a function as the whole value).
+   * @throws {TypeError} when `context` is not a plain object that serializes to a JSON object,
+   * or it or `prompt` cannot be serialized to JSON (a cycle, a bigint, a function as the whole
+   * value, a getter or `toJSON` that throws).
    */
   constructor(init: LLMRecordInit) {
     if (!isPlainObject(init)) {
       throw new TypeError(`LLMRecord needs { context, prompt? }, got ${describe(init)}`)
     }
-    const { context, prompt } = init
+    let context: unknown
+    let prompt: unknown
+    try {
+      ;({ context, prompt } = init)
+    } catch (error) {
+      throw builderError('LLMRecord', error)
+    }
     if (!isPlainObject(context)) {
       throw new TypeError(`LLMRecord context must be a plain object, got ${describe(context)}`)
     }
-    this.contextJson = toJson('context', context)
-    this.promptJson = prompt === undefined || prompt === null ? '' : toJson('prompt', prompt)
+    const contextJson = toJson('context', context)
+    // A plain object whose toJSON returns an array or a scalar would put that on the wire, where
+    // the server needs a JSON object.
+    if (contextJson.charCodeAt(0) !== 0x7b /* { */) {
+      throw new TypeError(`LLMRecord context must serialize to a JSON object, got ${contextJson.slice(0, 40)}`)
+    }
+    const promptJson = prompt === undefined || prompt === null ? '' : toJson('prompt', prompt)
     const [uid, createdAt] = native.llmRecordIdentity() as [string, string]
-    this.uid = uid
-    this.createdAt = createdAt
+    this.uid = this.#uid = uid
+    this.createdAt = this.#createdAt = createdAt
     this.context = context
     this.prompt = prompt ?? null
+    this.contextJson = this.#contextJson = contextJson
+    this.promptJson = this.#promptJson = promptJson
   }
+}
+
+/**
+ * Whether `value` was built by the `LLMRecord` constructor. A brand check, not `instanceof`:
+ * `Object.create(LLMRecord.prototype)` passes `instanceof` but has none of the fields.
+ * @internal
+ */
+export function isLLMRecord(value: unknown): value is LLMRecord {
+  return typeof value === 'object' && value !== null && llmRecordBrand(value)
+}
+
+/** Appends the four strings of `record` that cross N-API (uid, createdAt, context, prompt JSON). @internal */
+export function wireFields(record: LLMRecord, out: string[]): void {
+  pushWire(record, out)
 }
 
 function toJson(what: string, value: unknown): string {
@@ -63,10 +113,20 @@ function toJson(what: string, value: unknown): string {
   try {
     json = JSON.stringify(value)
   } catch (err) {
-    throw new TypeError(`LLMRecord ${what} is not JSON-serializable: ${(err as Error).message}`, { cause: err })
+    throw new TypeError(`LLMRecord ${what} is not JSON-serializable: ${messageOf(err)}`, { cause: err })
   }
   if (json === undefined) {
     throw new TypeError(`LLMRecord ${what} is not JSON-serializable: got ${describe(value)}`)
   }
   return json
+}
+
+/** The message of something thrown, without running code that could throw again. */
+function messageOf(thrown: unknown): string {
+  try {
+    const message: unknown = (thrown as { message?: unknown } | null)?.message
+    return typeof message === 'string' ? message : describe(thrown)
+  } catch {
+    return describe(thrown)
+  }
 }

@@ -5,7 +5,15 @@
  * `ConfigError` naming the variable, never silently replaced.
  * @internal
  */
+import { describe } from '../builders/check'
 import { ConfigError } from '../errors'
+
+/**
+ * The longest duration, in milliseconds, that any option or argument takes: 2^31 - 1 (about 24.8
+ * days), the limit of Node's timers and of librdkafka's `message.timeout.ms`. The native core
+ * checks its own duration options against the same limit; a longer one would overflow a timer.
+ */
+export const MAX_DURATION_MS = 2_147_483_647
 
 /** The value of the first of `names` that is set and not empty. */
 export function fromEnv(names: readonly string[]): { name: string; value: string } | undefined {
@@ -16,12 +24,15 @@ export function fromEnv(names: readonly string[]): { name: string; value: string
   return undefined
 }
 
-/** A string option: the option, else the env vars, else the default. */
-export function resolveString(option: string | undefined, names: readonly string[], fallback: string): string
-export function resolveString(option: string | undefined, names: readonly string[]): string | undefined
-export function resolveString(option: string | undefined, names: readonly string[], fallback?: string): string | undefined {
+/**
+ * A string option: the option, else the env vars, else the default. The error for an option that
+ * is not a string names the option but only the type of the value, which may be a secret.
+ */
+export function resolveString(optionName: string, option: string | undefined, names: readonly string[], fallback: string): string
+export function resolveString(optionName: string, option: string | undefined, names: readonly string[]): string | undefined
+export function resolveString(optionName: string, option: string | undefined, names: readonly string[], fallback?: string): string | undefined {
   if (option !== undefined) {
-    if (typeof option !== 'string') throw new ConfigError(`option must be a string, got ${typeof option}`)
+    if (typeof option !== 'string') throw new ConfigError(`option \`${optionName}\` must be a string, got ${option === null ? 'null' : typeof option}`)
     return option
   }
   return fromEnv(names)?.value ?? fallback
@@ -36,9 +47,9 @@ export function resolveInteger(
   min = 0,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  const check = (value: number, source: string): number => {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${source} must be a whole number from ${min} to ${max}, got ${value}`)
+  const check = (value: unknown, source: string): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${source} must be a whole number from ${min} to ${max}, got ${describe(value)}`)
     }
     return value
   }

@@ -8,7 +8,8 @@ import { inspect } from 'node:util'
 import native = require('../native')
 import type { BindingTransportConfig } from '../native'
 import { ConfigError } from '../errors'
-import { fromEnv, resolveInteger, resolveString } from './env'
+import { fromEnv, MAX_DURATION_MS, resolveInteger, resolveString } from './env'
+import { describe, isPlainObject } from '../builders/check'
 import type { ServerRecords } from '../records'
 
 const REDACTED = '[redacted]'
@@ -79,7 +80,7 @@ export class FileConfig extends PrintableConfig {
 
   constructor(options: FileConfigOptions = {}) {
     super()
-    this.path = resolveString(options.path, ['SCOUTER_FILE_PATH'], 'scouter-records.jsonl')
+    this.path = resolveString('path', options.path, ['SCOUTER_FILE_PATH'], 'scouter-records.jsonl')
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
   }
 
@@ -211,21 +212,27 @@ export class KafkaConfig extends PrintableConfig {
 
   constructor(options: KafkaConfigOptions = {}) {
     super()
-    this.brokers = resolveString(options.brokers, ['KAFKA_BROKERS'], 'localhost:9092')
-    this.topic = resolveString(options.topic, ['SCOUTER_KAFKA_TOPIC', 'KAFKA_TOPIC'], 'scouter_monitoring')
-    const compression = (options.compressionType ?? 'gzip').toLowerCase()
+    this.brokers = resolveString('brokers', options.brokers, ['KAFKA_BROKERS'], 'localhost:9092')
+    this.topic = resolveString('topic', options.topic, ['SCOUTER_KAFKA_TOPIC', 'KAFKA_TOPIC'], 'scouter_monitoring')
+    const compressionType: unknown = options.compressionType ?? 'gzip'
+    const compression = typeof compressionType === 'string' ? compressionType.toLowerCase() : undefined
     if (!COMPRESSIONS.includes(compression as KafkaCompression)) {
-      throw new ConfigError(`option \`compressionType\` must be one of ${COMPRESSIONS.join(', ')} (got ${JSON.stringify(options.compressionType)})`)
+      const got = typeof compressionType === 'string' ? JSON.stringify(compressionType) : describe(compressionType)
+      throw new ConfigError(`option \`compressionType\` must be one of ${COMPRESSIONS.join(', ')} (got ${got})`)
     }
     this.compressionType = compression as KafkaCompression
-    this.messageTimeoutMs = resolveInteger('messageTimeoutMs', options.messageTimeoutMs, [], 600_000, 1)
+    this.messageTimeoutMs = resolveInteger('messageTimeoutMs', options.messageTimeoutMs, [], 600_000, 1, MAX_DURATION_MS)
     this.messageMaxBytes = resolveInteger('messageMaxBytes', options.messageMaxBytes, [], 2_097_164, 1000, 1_000_000_000)
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
-    this.username = resolveString(options.username, ['KAFKA_USERNAME', 'KAFKA_KEY'])
-    const password = resolveString(options.password, ['KAFKA_PASSWORD', 'KAFKA_SECRET'])
+    this.username = resolveString('username', options.username, ['KAFKA_USERNAME', 'KAFKA_KEY'])
+    const password = resolveString('password', options.password, ['KAFKA_PASSWORD', 'KAFKA_SECRET'])
 
+    const extra: unknown = options.config ?? {}
+    if (!isPlainObject(extra)) {
+      throw new ConfigError(`option \`config\` must be a plain object of librdkafka settings, got ${describe(extra)}`)
+    }
     const settings: Record<string, string> = { 'enable.idempotence': 'true' }
-    for (const [key, value] of Object.entries(options.config ?? {})) {
+    for (const [key, value] of Object.entries(extra)) {
       if (!['string', 'number', 'boolean'].includes(typeof value)) {
         throw new ConfigError(`option \`config\`: the value of ${JSON.stringify(key)} must be a string, number or boolean`)
       }
@@ -237,7 +244,7 @@ export class KafkaConfig extends PrintableConfig {
       'message.timeout.ms': String(this.messageTimeoutMs),
       'message.max.bytes': String(this.messageMaxBytes),
     })
-    const hasSasl = Object.keys(options.config ?? {}).some((key) => key.startsWith('sasl.'))
+    const hasSasl = Object.keys(extra).some((key) => key.startsWith('sasl.'))
     if (this.username !== undefined && password !== undefined && !hasSasl) {
       Object.assign(settings, {
         'sasl.username': this.username,
@@ -307,18 +314,18 @@ export class RabbitMQConfig extends PrintableConfig {
 
   constructor(options: RabbitMQConfigOptions = {}) {
     super()
-    const address = resolveString(options.address, ['RABBITMQ_ADDR'])
+    const address = resolveString('address', options.address, ['RABBITMQ_ADDR'])
     if (address !== undefined) {
       this.#address = address
     } else {
-      const host = resolveString(options.host, ['RABBITMQ_HOST'], 'localhost')
+      const host = resolveString('host', options.host, ['RABBITMQ_HOST'], 'localhost')
       const port = resolveInteger('port', options.port, ['RABBITMQ_PORT'], 5672, 1, 65535)
-      const username = resolveString(options.username, ['RABBITMQ_USERNAME'])
-      const password = resolveString(options.password, ['RABBITMQ_PASSWORD'])
+      const username = resolveString('username', options.username, ['RABBITMQ_USERNAME'])
+      const password = resolveString('password', options.password, ['RABBITMQ_PASSWORD'])
       const credentials = username !== undefined && password !== undefined ? `${encodeURIComponent(username)}:${encodeURIComponent(password)}@` : ''
       this.#address = `amqp://${credentials}${host}:${port}/%2f`
     }
-    this.queue = resolveString(options.queue, ['RABBITMQ_QUEUE'], 'scouter_monitoring')
+    this.queue = resolveString('queue', options.queue, ['RABBITMQ_QUEUE'], 'scouter_monitoring')
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
   }
 
@@ -361,8 +368,8 @@ export class RedisConfig extends PrintableConfig {
 
   constructor(options: RedisConfigOptions = {}) {
     super()
-    this.#address = resolveString(options.address, ['REDIS_ADDR'], 'redis://127.0.0.1:6379')
-    this.channel = resolveString(options.channel, ['REDIS_CHANNEL'], 'scouter_monitoring')
+    this.#address = resolveString('address', options.address, ['REDIS_ADDR'], 'redis://127.0.0.1:6379')
+    this.channel = resolveString('channel', options.channel, ['REDIS_CHANNEL'], 'scouter_monitoring')
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
   }
 
@@ -383,11 +390,18 @@ export class RedisConfig extends PrintableConfig {
 
 /** Options of {@link HttpConfig}. Each falls back to its environment variable, then its default. */
 export interface HttpConfigOptions {
-  /** Env: `SCOUTER_SERVER_URI`. @default 'http://localhost:8000' */
+  /**
+   * Env: `SCOUTER_SERVER_URI`. @default 'http://localhost:8000'
+   *
+   * Credentials in it (`http://user:pass@host:8000`) are taken out: the config keeps and shows the
+   * URI without them, and they log in unless `username`/`password` are given as options. Order,
+   * for each of the two: the option, else the URI's, else the env var, else the default. (The
+   * URI's win over the env vars because they were written together with the address.)
+   */
   serverUri?: string
-  /** Env: `SCOUTER_USERNAME`. @default 'admin' */
+  /** Env: `SCOUTER_USERNAME`. @default 'admin' (see `serverUri` for credentials in the URI) */
   username?: string
-  /** Env: `SCOUTER_PASSWORD`. @default 'admin'. Never printed. */
+  /** Env: `SCOUTER_PASSWORD`. @default 'admin' (see `serverUri`). Never printed. */
   password?: string
   /** A token to use until a 401 asks for a login. Env: `SCOUTER_AUTH_TOKEN`. Never printed. */
   authToken?: string
@@ -415,18 +429,25 @@ export class HttpConfig extends PrintableConfig {
 
   constructor(options: HttpConfigOptions = {}) {
     super()
-    this.serverUri = resolveString(options.serverUri, ['SCOUTER_SERVER_URI'], 'http://localhost:8000')
-    this.username = resolveString(options.username, ['SCOUTER_USERNAME'], 'admin')
-    this.#password = resolveString(options.password, ['SCOUTER_PASSWORD'], 'admin')
-    this.#authToken = resolveString(options.authToken, ['SCOUTER_AUTH_TOKEN'], '')
-    this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1)
+    const given = splitUserinfo(resolveString('serverUri', options.serverUri, ['SCOUTER_SERVER_URI'], 'http://localhost:8000'))
+    this.serverUri = given.uri
+    this.username =
+      options.username === undefined && given.username !== undefined
+        ? given.username
+        : resolveString('username', options.username, ['SCOUTER_USERNAME'], 'admin')
+    this.#password =
+      options.password === undefined && given.password !== undefined
+        ? given.password
+        : resolveString('password', options.password, ['SCOUTER_PASSWORD'], 'admin')
+    this.#authToken = resolveString('authToken', options.authToken, ['SCOUTER_AUTH_TOKEN'], '')
+    this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1, MAX_DURATION_MS)
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
   }
 
   toJSON(): Record<string, unknown> {
     return {
       kind: this.kind,
-      serverUri: redactUrl(this.serverUri),
+      serverUri: this.serverUri,
       username: this.username,
       password: REDACTED,
       authToken: this.#authToken === '' ? undefined : REDACTED,
@@ -444,6 +465,34 @@ export class HttpConfig extends PrintableConfig {
         maxRetries: this.maxRetries,
       },
     }
+  }
+}
+
+/**
+ * `uri` without its userinfo (`user:pass@`), and the decoded user name and password that were
+ * there (`undefined` when absent or empty). Done on the text, not through `URL`, so that the rest
+ * of the URI stays exactly as given (`URL` would add a trailing slash, lower-case the host...).
+ * As in WHATWG URL parsing, the userinfo ends at the last `@` before the path, query or fragment.
+ */
+function splitUserinfo(uri: string): { uri: string; username?: string; password?: string } {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#\\]*)@/.exec(uri)
+  if (match === null) return { uri }
+  const userinfo = match[2] as string
+  const colon = userinfo.indexOf(':')
+  const user = decodeUserinfo(colon < 0 ? userinfo : userinfo.slice(0, colon))
+  const password = colon < 0 ? '' : decodeUserinfo(userinfo.slice(colon + 1))
+  return {
+    uri: (match[1] as string) + uri.slice(match[0].length),
+    ...(user === '' ? {} : { username: user }),
+    ...(password === '' ? {} : { password }),
+  }
+}
+
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
   }
 }
 
