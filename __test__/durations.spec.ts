@@ -53,7 +53,7 @@ async function openWith(key: string, value: number): Promise<string> {
 }
 
 for (const key of ['flushIntervalMs', 'connectTimeoutMs', 'flushTimeoutMs']) {
-  test(`${key} beyond 2147483647 ms is a ConfigError, never an abort (needs the native range check)`, async (t) => {
+  test(`${key} beyond 2147483647 ms is a ConfigError, never an abort`, async (t) => {
     const [huge, justOver, max] = await Promise.all([openWith(key, 1e300), openWith(key, MAX + 1), openWith(key, MAX)])
     t.regex(huge, new RegExp(`^ConfigError: .*${key}`))
     t.regex(justOver, new RegExp(`^ConfigError: .*${key}`))

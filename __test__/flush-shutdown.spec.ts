@@ -22,7 +22,7 @@ async function within<T>(ms: number, promise: Promise<T>): Promise<T | 'late'> {
   }
 }
 
-test('flush() and shutdown() without timeoutMs are bounded by the flushTimeoutMs option (needs the native option)', async (t) => {
+test('flush() and shutdown() without timeoutMs are bounded by the flushTimeoutMs option', async (t) => {
   const mock = new MockConfig()
   mock.setLatencyMs(60_000)
   const queues = await ScouterQueue.fromPath({ custom: profiles.custom }, mock, { flushTimeoutMs: 200, onError: () => {} })
@@ -79,7 +79,7 @@ test('a shutdown() refused at validation does not claim the shutdown: a later on
   t.like(stats.psi, { inserted: 2, published: 2, pending: 0 })
 })
 
-test('maxPendingBytes bounds the bytes waiting, beside maxPendingItems (needs the native option)', async (t) => {
+test('maxPendingBytes bounds the bytes waiting, beside maxPendingItems', async (t) => {
   const mock = new MockConfig()
   mock.setLatencyMs(300)
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, mock, { maxPendingBytes: 100_000 })
@@ -94,7 +94,7 @@ test('maxPendingBytes bounds the bytes waiting, beside maxPendingItems (needs th
   t.is(after.published + after.dropped, 100)
 })
 
-test('stats report pendingBytes: above 0 while items are pending, 0 after shutdown (needs the native counter)', async (t) => {
+test('stats report pendingBytes: above 0 while items are pending, 0 after shutdown', async (t) => {
   const mock = new MockConfig()
   mock.setLatencyMs(200)
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, mock)

@@ -22,12 +22,6 @@ const LLM_BATCH = 64
 export type BufferFailure = (error: unknown) => void
 
 /**
- * `BindingQueue.recordLost(items, reason)`: counts `items` as inserted and failed, with `reason`
- * as the queue's `lastError`. Optional in the type because older builds of the addon lack it.
- */
-type LossCounter = { recordLost?: (items: number, reason: string) => void }
-
-/**
  * What every buffer shares: it holds at most `capacity` items, hands them over when full, and
  * otherwise schedules one hand-over for the next turn of the event loop.
  */
@@ -77,13 +71,10 @@ export abstract class ItemBuffer {
   }
 
   #lost(items: number, error: unknown): void {
-    const native = this.native as BindingQueue & LossCounter
-    if (typeof native.recordLost === 'function') {
-      try {
-        native.recordLost(items, `${items} item(s) could not be handed to the native queue: ${messageOf(error)}`)
-      } catch {
-        // Counting failed too; onError below still hears of the loss.
-      }
+    try {
+      this.native.recordLost(items, `${items} item(s) could not be handed to the native queue: ${messageOf(error)}`)
+    } catch {
+      // Counting failed too; onError below still hears of the loss.
     }
     this.#onFailure(error)
   }

@@ -58,7 +58,6 @@ export interface ScouterQueueOptions {
 }
 
 /** The options the native `openQueues` takes; `flushTimeoutMs` and `maxPendingBytes` are newer than some builds' types. */
-type NativeQueueOptions = native.BindingQueueOptions & { flushTimeoutMs?: number; maxPendingBytes?: number }
 
 /** The numeric options of `fromPath`. Their ranges are checked by the native core (a `ConfigError`). */
 const NUMBER_OPTIONS = ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs', 'flushTimeoutMs', 'maxPendingBytes'] as const
@@ -120,7 +119,7 @@ export class ScouterQueue {
       throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
     }
     // Each option is read once, so that what is checked is what is passed on.
-    const nativeOptions: NativeQueueOptions = {}
+    const nativeOptions: native.BindingQueueOptions = {}
     for (const key of NUMBER_OPTIONS) {
       const value: unknown = options[key]
       if (value === undefined) continue

@@ -39,7 +39,6 @@ export interface QueueStats {
 }
 
 /** The native counters; `pendingBytes` is newer than some builds' types. */
-type NativeStats = BindingQueueStats & { pendingBytes: number }
 
 /** @internal */
 export function statsFromBinding(stats: BindingQueueStats): QueueStats {
@@ -48,7 +47,7 @@ export function statsFromBinding(stats: BindingQueueStats): QueueStats {
     sampledOut: stats.sampledOut,
     dropped: stats.dropped,
     pending: stats.pending,
-    pendingBytes: (stats as NativeStats).pendingBytes,
+    pendingBytes: stats.pendingBytes,
     published: stats.published,
     failed: stats.failed,
     droppedValues: stats.droppedValues,

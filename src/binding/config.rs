@@ -200,6 +200,12 @@ impl TryFrom<&BindingQueueOptions> for QueueOptions {
     let defaults = QueueOptions::default();
     let flush_interval = match options.flush_interval_ms {
       None => defaults.flush_interval,
+      // A zero-length timer would wake the event task without pause: 1 ms is the floor.
+      Some(ms) if ms < 1.0 => {
+        return Err(QueueError::Config(format!(
+          "option `flushIntervalMs` must be a number of milliseconds from 1 up to {MAX_DURATION_MS} (got {ms})"
+        )))
+      }
       Some(ms) => duration("flushIntervalMs", ms, false)?,
     };
     let flush_timeout = match options.flush_timeout_ms {
