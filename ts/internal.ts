@@ -1,3 +1,5 @@
+import type { QueueStats } from './stats'
+
 /**
  * Symbols for the methods `ScouterQueue` calls on its `Queue`s, kept off the public API.
  * @internal
@@ -5,8 +7,15 @@
 
 /** Hands the JS-side buffer to the native queue now. */
 export const drain = Symbol('scouter-queue.drain')
-/** Refuses further inserts. */
-export const close = Symbol('scouter-queue.close')
+
+/**
+ * The one "closed" state of a `ScouterQueue` and its queues: the shutdown's promise, set when
+ * the shutdown starts. `insert` refuses items once it is set, `flush()` returns it, and a second
+ * `shutdown()` returns it again.
+ */
+export class Lifecycle {
+  shutdown: Promise<Record<string, QueueStats>> | undefined = undefined
+}
 
 /** The plain object a `Features` was made from by `Features.fromObject`, read by the encoder. */
 export const featureValues = Symbol('scouter-queue.featureValues')

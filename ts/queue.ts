@@ -8,7 +8,7 @@ import { isFeatures, type Features } from './builders/feature'
 import { isMetrics, type Metrics } from './builders/metric'
 import { isLLMRecord, type LLMRecord } from './builders/llm-record'
 import { QueueClosedError } from './errors'
-import { close, drain, featureValues } from './internal'
+import { drain, featureValues, type Lifecycle } from './internal'
 import { LlmBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
 import { RowLayout } from './row-layout'
 import { statsFromBinding, type QueueStats } from './stats'
@@ -34,11 +34,12 @@ export class Queue {
   readonly #buffer: ItemBuffer
   readonly #rows: RowBuffer | undefined
   readonly #llm: LlmBuffer | undefined
-  #closed = false
+  readonly #lifecycle: Lifecycle
 
   /** @internal Created by `ScouterQueue.fromPath`. */
-  constructor(alias: string, nativeQueue: BindingQueue, maxPendingItems: number, onFailure: BufferFailure) {
+  constructor(alias: string, nativeQueue: BindingQueue, maxPendingItems: number, onFailure: BufferFailure, lifecycle: Lifecycle) {
     this.alias = alias
+    this.#lifecycle = lifecycle
     this.identifier = nativeQueue.identifier
     this.kind = nativeQueue.kind as DriftKind
     this.#native = nativeQueue
@@ -61,7 +62,7 @@ export class Queue {
    * @throws {QueueClosedError} after `shutdown()`.
    */
   insert(item: QueueItem): void {
-    if (this.#closed) throw new QueueClosedError(this.alias)
+    if (this.#lifecycle.shutdown !== undefined) throw new QueueClosedError(this.alias)
     switch (this.kind) {
       case 'spc':
       case 'psi':
@@ -92,11 +93,5 @@ export class Queue {
   /** @internal */
   [drain](): void {
     this.#buffer.drain()
-  }
-
-  /** @internal */
-  [close](): void {
-    this.#buffer.drain()
-    this.#closed = true
   }
 }

@@ -11,7 +11,7 @@ import { describe, isPlainObject } from './builders/check'
 import { MAX_DURATION_MS } from './config/env'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
-import { close, drain } from './internal'
+import { drain, Lifecycle } from './internal'
 import { Queue } from './queue'
 import type { QueueStats } from './stats'
 
@@ -79,7 +79,7 @@ export class ScouterQueue {
   readonly #native: native.BindingScouterQueue
   readonly #queues: ReadonlyMap<string, Queue>
   readonly #transport: TransportConfig
-  #shutdown: Promise<ScouterQueueStats> | undefined
+  readonly #lifecycle = new Lifecycle()
 
   private constructor(nativeQueues: native.BindingScouterQueue, transport: TransportConfig, maxPending: number, report: (error: unknown, alias: string) => void) {
     this.#native = nativeQueues
@@ -87,7 +87,7 @@ export class ScouterQueue {
     const queues = new Map<string, Queue>()
     for (const alias of nativeQueues.aliases()) {
       const nativeQueue = nativeQueues.queue(alias)!
-      queues.set(alias, new Queue(alias, nativeQueue, maxPending, (error) => report(error, alias)))
+      queues.set(alias, new Queue(alias, nativeQueue, maxPending, (error) => report(error, alias), this.#lifecycle))
     }
     this.#queues = queues
   }
@@ -188,7 +188,7 @@ export class ScouterQueue {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#shutdown ?? this.#flush(timeoutMs)
+    return this.#lifecycle.shutdown ?? this.#flush(timeoutMs)
   }
 
   async #flush(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
@@ -210,12 +210,15 @@ export class ScouterQueue {
    */
   shutdown(timeoutMs?: number): Promise<ScouterQueueStats> {
     checkTimeout(timeoutMs)
-    this.#shutdown ??= this.#close(timeoutMs)
-    return this.#shutdown
+    if (this.#lifecycle.shutdown === undefined) {
+      // What was inserted before the call crosses now; from here on `insert` refuses.
+      for (const queue of this.#queues.values()) queue[drain]()
+      this.#lifecycle.shutdown = this.#close(timeoutMs)
+    }
+    return this.#lifecycle.shutdown
   }
 
   async #close(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
-    for (const queue of this.#queues.values()) queue[close]()
     const error = await this.#native.shutdown(timeoutMs)
     if (error) throw errorFromBinding(error)
     return this.stats()
