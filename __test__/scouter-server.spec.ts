@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava'
 import { connect } from 'node:net'
 
-import { ScouterTestServer, type ScouterTestServerOptions } from './helpers/scouter-server'
+import { faults, ScouterTestServer, type ScouterTestServerOptions } from './helpers/scouter-server'
 
 const CREATED_AT = '2025-08-25T12:00:00.123456Z'
 const UID_V7 = '0198e1c2-7a3b-7c4d-8e5f-0123456789ab'
@@ -488,4 +488,170 @@ test('close: resolves with keep-alive connections open, and the port stops answe
   t.true(Date.now() - begin < 1000, 'idle keep-alive sockets are closed, not waited for')
   await server.close() // idempotent
   await t.throwsAsync(() => fetch(`${server.uri}/scouter/auth/login`))
+})
+
+// ---------------------------------------------------------------------------------------------
+// Slow answers, hangs, resets mid-response, timing and concurrency of the recorded exchanges
+
+/** Sends a raw HTTP/1.1 request on its own socket and collects whatever comes back until the socket closes. */
+function rawExchange(server: ScouterTestServer, request: string): Promise<{ data: string; error: boolean }> {
+  return new Promise((resolve) => {
+    const url = new URL(server.uri)
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(request))
+    let data = ''
+    let error = false
+    socket.on('data', (chunk) => (data += chunk.toString()))
+    socket.on('error', () => (error = true))
+    socket.on('close', () => resolve({ data, error }))
+  })
+}
+
+function rawPost(tok: string, body: string): string {
+  return (
+    `POST /scouter/drift HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tok}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  )
+}
+
+test('every exchange records its outcome and when it arrived and settled', async (t) => {
+  const server = await started(t)
+  const before = performance.now()
+  await publish(server, doc(spc()))
+  const after = performance.now()
+  for (const request of server.requests) {
+    t.is(request.outcome, 'answered')
+    t.true(before <= request.receivedAt && request.receivedAt <= request.settledAt && request.settledAt <= after)
+  }
+})
+
+test('setResponseDelayMs: every POST is answered after the delay, concurrent ones overlap and are counted', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  server.setResponseDelayMs(200)
+  const begin = performance.now()
+  const answers = await Promise.all([1, 2, 3, 4].map((i) => post(server, doc(spc({ value: i })), { token: tok })))
+  const elapsed = performance.now() - begin
+  t.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200])
+  t.true(elapsed >= 195 && elapsed < 700, `4 concurrent POSTs took ${elapsed} ms`)
+  t.is(server.maxConcurrentPosts(), 4)
+  t.is(server.openPostCount(), 0)
+  t.is(server.documents().length, 4)
+  for (const request of server.requests.filter((r) => r.path === '/scouter/drift')) {
+    t.true(request.settledAt - request.receivedAt >= 195, 'held for the delay')
+  }
+  server.setResponseDelayMs(0)
+  const quick = performance.now()
+  await post(server, doc(spc()), { token: tok })
+  t.true(performance.now() - quick < 150)
+  t.throws(() => server.setResponseDelayMs(-1), { instanceOf: RangeError })
+})
+
+test('sequential POSTs never count as concurrent', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  server.setResponseDelayMs(20)
+  for (let i = 0; i < 3; i++) await post(server, doc(spc()), { token: tok })
+  t.is(server.maxConcurrentPosts(), 1)
+})
+
+test('a scripted hang is answered after hangMs if the client waits, with the scripted status', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  server.failNext(faults.hang(300), { status: 503, hangMs: 200, retryAfterSeconds: 1 })
+  const begin = performance.now()
+  const first = await post(server, doc(spc()), { token: tok })
+  t.is(first.status, 200)
+  t.true(performance.now() - begin >= 295)
+  t.is(server.documents().length, 1, 'a hung 2xx that is still wanted stores the document')
+  const second = await post(server, doc(spc()), { token: tok })
+  t.is(second.status, 503)
+  t.is(second.headers.get('retry-after'), '1')
+  t.is(server.documents().length, 1)
+})
+
+test('a scripted hang whose client hangs up is abandoned: nothing sent, nothing stored, later requests served', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  server.failNext(faults.hang(10_000))
+  const begin = performance.now()
+  await t.throwsAsync(
+    fetch(`${server.uri}/scouter/drift`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
+      body: doc(spc()),
+      signal: AbortSignal.timeout(300),
+    }),
+    { any: true },
+  )
+  // The abort reaches the server a moment later.
+  const deadline = performance.now() + 2000
+  while (server.requests.length < 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  const hung = server.requests.at(-1)!
+  t.is(hung.outcome, 'abandoned')
+  t.is(hung.status, 0)
+  t.true(hung.settledAt - begin < 2000, 'recorded when the client left, not after the hang')
+  t.is(server.documents().length, 0)
+  t.is(server.openPostCount(), 0)
+  t.is((await post(server, doc(spc()), { token: tok })).status, 200)
+  t.is(server.documents().length, 1)
+})
+
+test('close() does not wait for held requests', async (t) => {
+  const server = await ScouterTestServer.start()
+  const tok = await token(server)
+  server.failNext(faults.hang(10_000))
+  const pending = rawExchange(server, rawPost(tok, doc(spc())))
+  while (server.openPostCount() === 0) await new Promise((r) => setTimeout(r, 5))
+  const begin = performance.now()
+  await server.close()
+  const { data } = await pending
+  t.true(performance.now() - begin < 1000)
+  t.is(data, '', 'nothing was sent')
+  t.is(server.requests.at(-1)!.outcome, 'abandoned')
+  t.is(server.documents().length, 0)
+})
+
+test('a scripted reset sends the status line, headers and half the body, then closes; only a 2xx one stored the document', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  server.failNext(faults.reset(), faults.reset(503))
+  const { data } = await rawExchange(server, rawPost(tok, doc(spc())))
+  const [head, partial] = data.split('\r\n\r\n') as [string, string]
+  t.regex(head, /^HTTP\/1\.1 200 OK\r\n/)
+  const length = Number(/content-length: (\d+)/i.exec(head)![1])
+  t.true(partial.length > 0 && partial.length < length, `${partial.length} of ${length} body bytes`)
+  t.true('{"status":"success","message":"Drift records published"}'.startsWith(partial))
+  t.is(server.documents().length, 1, 'the 200 was written after the document was stored')
+  const reset = server.requests.at(-1)!
+  t.is(reset.outcome, 'reset')
+  t.is(reset.status, 200)
+
+  // fetch sees the headers, then fails reading the body.
+  const response = await fetch(`${server.uri}/scouter/drift`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
+    body: doc(spc()),
+  })
+  t.is(response.status, 503)
+  await t.throwsAsync(response.text())
+  t.is(server.documents().length, 1, 'a 503 stores nothing')
+  t.is(server.openPostCount(), 0)
+  t.is((await post(server, doc(spc()), { token: tok })).status, 200, 'still serving')
+  t.deepEqual(
+    server.requests.filter((r) => r.path === '/scouter/drift').map((r) => [r.status, r.outcome]),
+    [
+      [200, 'reset'],
+      [503, 'reset'],
+      [200, 'answered'],
+    ],
+  )
+})
+
+test('a scripted 2xx without a body answers the usual success body', async (t) => {
+  const server = await started(t)
+  server.failNext({ status: 201 })
+  const answer = await publish(server, doc(custom()))
+  t.is(answer.status, 201)
+  t.is(answer.body.status, 'success')
+  t.is(server.documents().length, 1)
 })

@@ -6,11 +6,14 @@
  * validates every published document against the wire format (section 4) as exactly as the
  * real server's typed deserialisation would, including what `JSON.parse` cannot see (an
  * integer written as `3.0`, a duplicate key). Tests can also script failures (429/5xx with
- * `Retry-After`), expire or rotate tokens, and restrict the spaces a user may write to.
+ * `Retry-After`, a hang, a connection reset mid-response), slow every answer down, expire or
+ * rotate tokens, and restrict the spaces a user may write to. Every exchange is recorded with
+ * when it arrived and when it settled, so that retry gaps and overlapping requests can be
+ * measured on the server side.
  * `__test__/scouter-server.spec.ts` proves that this server is itself faithful.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 import type { ServerRecords } from '../../ts/records'
@@ -24,6 +27,13 @@ export interface ScouterTestServerOptions {
   tokenTtlMs?: number
 }
 
+/**
+ * How an exchange ended: `answered` (the whole response was written), `reset` (a scripted
+ * `reset`: the status line and part of the body, then the socket was destroyed) or `abandoned`
+ * (the client hung up while the server was still holding the request: nothing was sent).
+ */
+export type RequestOutcome = 'answered' | 'reset' | 'abandoned'
+
 /** One HTTP exchange, as the server saw and answered it. */
 export interface RecordedRequest {
   method: string
@@ -32,10 +42,16 @@ export interface RecordedRequest {
   /** Request headers, names lower-cased; repeated headers joined with `, `. */
   headers: Record<string, string>
   body: string
+  /** The status sent in the status line; 0 when the exchange was abandoned before any was sent. */
   status: number
   response: string
   /** Response headers, names lower-cased. */
   responseHeaders: Record<string, string>
+  outcome: RequestOutcome
+  /** When the request's headers arrived (`performance.now()`, ms). */
+  receivedAt: number
+  /** When the exchange ended: answer written, socket reset, or client gone (`performance.now()`, ms). */
+  settledAt: number
 }
 
 /** A scripted answer for one upcoming `POST /scouter/drift` (see `failNext`). */
@@ -43,8 +59,33 @@ export interface ScriptedResponse {
   status: number
   /** Sent as `Retry-After: <seconds>` when set. */
   retryAfterSeconds?: number
-  /** The response body; default `{"status":"error","message":"scripted failure <status>"}`. */
+  /**
+   * The response body; default `{"status":"error","message":"scripted failure <status>"}` for a
+   * non-2xx status, the usual success body for a 2xx one.
+   */
   body?: string
+  /**
+   * Hold the request this long before answering (on top of `setResponseDelayMs`), like a server
+   * that hangs. A client that hangs up first gets nothing: the exchange is recorded as
+   * `abandoned` and the document is not stored.
+   */
+  hangMs?: number
+  /**
+   * Write the status line, the headers (with the `Content-Length` of the whole body) and only
+   * the first half of the body, then destroy the socket: a connection lost mid-response. As on
+   * the real server, which writes its status only once the records are inserted, a 2xx status
+   * means the document was stored (and a client that retries it makes a duplicate); any other
+   * status means it was not.
+   */
+  reset?: boolean
+}
+
+/** `failNext` shorthands for the faults that carry no status of their own. */
+export const faults = {
+  /** Hold the request for `ms` (default 10 s), then answer 200 if the client is still there. */
+  hang: (ms = 10_000): ScriptedResponse => ({ status: 200, hangMs: ms }),
+  /** A connection reset after the status line and part of the body (see `ScriptedResponse.reset`). */
+  reset: (status = 200): ScriptedResponse => ({ status, reset: true }),
 }
 
 /** Bodies above this are refused with 413 rather than buffered without bound. */
@@ -72,6 +113,12 @@ export class ScouterTestServer {
   private rotateOnNextPost = false
   private allowedSpaces: Set<string> | null = null
   private closed: Promise<void> | null = null
+  private responseDelayMs = 0
+  /** Drift POSTs received and not yet settled, and the most there ever were at once. */
+  private openPosts = 0
+  private maxOpenPosts = 0
+  /** Requests being held (a delay or a scripted hang): how to abandon each, for `close()`. */
+  private readonly held = new Set<() => void>()
 
   private constructor(server: Server, options: ScouterTestServerOptions) {
     this.server = server
@@ -118,11 +165,34 @@ export class ScouterTestServer {
   }
 
   /**
-   * Scripts the answers to the next `POST /scouter/drift` requests, consumed in order. They are
-   * applied after the token check (a request without a valid token still gets 401 and does not
-   * consume one) and before validation. A non-2xx scripted answer never stores the document; a
-   * 2xx one stores it if it is valid (else the request gets the validation error), so that a
-   * client's handling of e.g. 202 or 204 can be tested.
+   * Holds every later `POST /scouter/drift` for `ms` before answering it (after the token check
+   * and the script, before the document is validated and stored), like a slow server. A client
+   * that hangs up meanwhile gets nothing and nothing is stored (`abandoned`). 0 turns it off.
+   */
+  setResponseDelayMs(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`delay must be a finite number >= 0, got ${ms}`)
+    this.responseDelayMs = ms
+  }
+
+  /** The most `POST /scouter/drift` requests that were ever open (received, not yet settled) at once. */
+  maxConcurrentPosts(): number {
+    return this.maxOpenPosts
+  }
+
+  /** `POST /scouter/drift` requests open right now. */
+  openPostCount(): number {
+    return this.openPosts
+  }
+
+  /**
+   * Scripts the answers to the next `POST /scouter/drift` requests, consumed in order of
+   * arrival. They are applied after the token check (a request without a valid token still gets
+   * 401 and does not consume one) and before validation. A non-2xx scripted answer never stores
+   * the document; a 2xx one stores it if it is valid (else the request gets the validation
+   * error), so that a client's handling of e.g. 202 or 204 can be tested. `hangMs` and `reset`
+   * (see `ScriptedResponse`, and `faults`) script a server that hangs or a connection lost
+   * mid-response; neither ever stores the document unless a hung request is still there to be
+   * answered 2xx.
    */
   failNext(...responses: ScriptedResponse[]): void {
     this.scripted.push(...responses)
@@ -156,6 +226,8 @@ export class ScouterTestServer {
   /** Stops listening and closes every connection, idle keep-alive ones included. Idempotent. */
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
+      // Held requests are not waited for: they are recorded as `abandoned`, their sockets destroyed below.
+      for (const abandon of [...this.held]) abandon()
       this.server.close(() => resolve())
       // Node >= 18.2: without this, an idle keep-alive socket holds close() open for seconds.
       this.server.closeAllConnections?.()
@@ -164,6 +236,18 @@ export class ScouterTestServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const receivedAt = performance.now()
+    const isPost = req.method === 'POST' && new URL(req.url ?? '/', 'http://localhost').pathname === DRIFT_PATH
+    let open = isPost
+    if (isPost) {
+      this.openPosts += 1
+      this.maxOpenPosts = Math.max(this.maxOpenPosts, this.openPosts)
+    }
+    const settle = (): void => {
+      if (!open) return
+      open = false
+      this.openPosts -= 1
+    }
     const chunks: Buffer[] = []
     let size = 0
     let tooLarge = false
@@ -173,6 +257,8 @@ export class ScouterTestServer {
       else chunks.push(chunk)
     })
     req.on('error', () => res.destroy())
+    // Fires once the response is finished or the connection is gone, whichever comes first.
+    res.once('close', settle)
     req.on('end', () => {
       const bytes = Buffer.concat(chunks)
       let answer: Answer
@@ -182,7 +268,30 @@ export class ScouterTestServer {
         // A bug here must show up as a 500 in the test, never as a crashed test process.
         answer = error(500, `test server error: ${String(err)}`)
       }
-      this.send(req, res, bytes, answer)
+      const exchange: Exchange = { req, res, bytes, answer, receivedAt, settle }
+      const delay = (answer.holdMs ?? 0) + (isPost ? this.responseDelayMs : 0)
+      if (delay <= 0) {
+        this.send(exchange)
+        return
+      }
+      const timer = setTimeout(() => {
+        this.held.delete(abandon)
+        res.off('close', abandon)
+        if (res.destroyed || req.socket.destroyed) abandon()
+        else this.send(exchange)
+      }, delay)
+      let abandoned = false
+      const abandon = (): void => {
+        if (abandoned) return
+        abandoned = true
+        clearTimeout(timer)
+        this.held.delete(abandon)
+        res.off('close', abandon)
+        this.record(exchange, 0, '', {}, 'abandoned')
+        settle()
+      }
+      this.held.add(abandon)
+      res.once('close', abandon)
     })
   }
 
@@ -236,11 +345,12 @@ export class ScouterTestServer {
       return error(403, `user may not write to space ${JSON.stringify(verdict.space)}`)
     }
 
-    this.accepted.push(text)
+    // Stored only when the answer is actually sent: a held request whose client left is not.
     const answer =
       scripted !== undefined
         ? scriptedAnswer(scripted)
         : json(200, { status: 'success', message: 'Drift records published' })
+    answer.commit = () => this.accepted.push(text)
     if (this.rotateOnNextPost) {
       this.rotateOnNextPost = false
       answer.headers['authorization'] = `Bearer ${this.issueToken()}`
@@ -263,25 +373,68 @@ export class ScouterTestServer {
     return token
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, bytes: Buffer, answer: Answer): void {
+  private send(exchange: Exchange): void {
+    const { req, res, answer } = exchange
     const headers: Record<string, string> = {
       'content-length': String(Buffer.byteLength(answer.body)),
       ...answer.headers,
     }
-    this.requests.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: flattenHeaders(req.headers),
-      body: bytes.toString('utf8'),
-      status: answer.status,
-      response: answer.body,
-      responseHeaders: headers,
-    })
+    if (answer.reset) {
+      // The status line, the headers and half the body, then the connection is gone.
+      const body = Buffer.from(answer.body)
+      const head =
+        `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n` +
+        Object.entries(headers)
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
+        '\r\n'
+      const partial = body.subarray(0, Math.floor(body.length / 2))
+      answer.commit?.()
+      this.record(exchange, answer.status, partial.toString('utf8'), headers, 'reset')
+      exchange.settle()
+      const socket = req.socket
+      socket.write(Buffer.concat([Buffer.from(head), partial]), () => socket.destroy())
+      return
+    }
+    answer.commit?.()
+    this.record(exchange, answer.status, answer.body, headers, 'answered')
     res.writeHead(answer.status, headers)
     res.end(answer.body)
     // The old token dies only once the response carrying its replacement has been sent.
     if (answer.revoke !== undefined) this.tokens.delete(answer.revoke)
   }
+
+  private record(
+    { req, bytes, receivedAt }: Exchange,
+    status: number,
+    response: string,
+    responseHeaders: Record<string, string>,
+    outcome: RequestOutcome,
+  ): void {
+    this.requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: flattenHeaders(req.headers),
+      body: bytes.toString('utf8'),
+      status,
+      response,
+      responseHeaders,
+      outcome,
+      receivedAt,
+      settledAt: performance.now(),
+    })
+  }
+}
+
+/** A request on its way to an answer. */
+interface Exchange {
+  req: IncomingMessage
+  res: ServerResponse
+  bytes: Buffer
+  answer: Answer
+  receivedAt: number
+  /** Marks the exchange as no longer open (idempotent). */
+  settle: () => void
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,6 +446,12 @@ interface Answer {
   body: string
   /** A token to invalidate after this response is sent. */
   revoke?: string
+  /** Stores the document; run only when this answer is actually sent in full. */
+  commit?: () => void
+  /** Hold the request this long before answering (a scripted hang). */
+  holdMs?: number
+  /** Send half of the answer, then destroy the socket. */
+  reset?: boolean
 }
 
 function json(status: number, value: unknown): Answer {
@@ -313,8 +472,12 @@ function scriptedAnswer(scripted: ScriptedResponse): Answer {
   const answer: Answer =
     scripted.body !== undefined
       ? { status: scripted.status, headers: { 'content-type': 'application/json' }, body: scripted.body }
-      : error(scripted.status, `scripted failure ${scripted.status}`)
+      : isSuccess(scripted.status)
+        ? json(scripted.status, { status: 'success', message: 'Drift records published' })
+        : error(scripted.status, `scripted failure ${scripted.status}`)
   if (scripted.retryAfterSeconds !== undefined) answer.headers['retry-after'] = String(scripted.retryAfterSeconds)
+  if (scripted.hangMs !== undefined && scripted.hangMs > 0) answer.holdMs = scripted.hangMs
+  if (scripted.reset === true) answer.reset = true
   return answer
 }
 
