@@ -5,6 +5,12 @@
 #   scripts/services.sh down [NAME...]      stop
 #   scripts/services.sh restart [NAME...]   stop + start (data kept), wait until serving
 #   scripts/services.sh status [NAME...]    one line per server; exit 1 if any is down
+#   scripts/services.sh kill [NAME...]      fault injection: SIGKILL the server (no clean shutdown),
+#                                           wait until the process is gone and its ports are closed
+#   scripts/services.sh pause [NAME...]     fault injection: SIGSTOP the server (its sockets stay open,
+#                                           nothing is answered), wait until it is stopped
+#   scripts/services.sh resume [NAME...]    SIGCONT a paused server, wait until serving
+#   scripts/services.sh pid NAME            print the server's pid (nothing when it is down)
 #   scripts/services.sh kafka-class CLASS [ARGS...]
 #                                           run a Kafka CLI class with the fetched jars, e.g.
 #                                           kafka.tools.ConsoleProducer, org.apache.kafka.tools.TopicCommand,
@@ -555,6 +561,86 @@ cmd_status() {
   return "$rc"
 }
 
+# ---------------------------------------------------------------- fault injection
+
+ports_for() {
+  case "$1" in
+    kafka) echo "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" ;;
+    rabbitmq) echo "$RABBITMQ_PORT" ;;
+    redis) echo "$REDIS_PORT" ;;
+  esac
+}
+
+pidfile_for() {
+  case "$1" in
+    kafka) echo "$KAFKA_PIDFILE" ;;
+    rabbitmq) echo "$RABBITMQ_PIDFILE" ;;
+    redis) echo "$REDIS_PIDFILE" ;;
+  esac
+}
+
+# one-letter process state (R, S, T, Z, ...) of pid $1, or nothing
+proc_state() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null || true)"
+  stat="${stat##*) }"
+  echo "${stat%% *}"
+}
+
+# SIGKILL: the server gets no chance to shut down cleanly (no flush, no checkpoint).
+cmd_kill() {
+  local n pid p deadline
+  for n in "$@"; do
+    pid="$("${n}_pid")"
+    if [ -z "$pid" ]; then log "$n already down"; continue; fi
+    kill -KILL "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 30))
+    while :; do
+      local busy=0
+      pid_alive "$pid" && busy=1
+      for p in $(ports_for "$n"); do [ -z "$(port_owner "$p")" ] || busy=1; done
+      [ "$busy" = 1 ] || break
+      [ "$SECONDS" -lt "$deadline" ] || die "$n: pid $pid or its ports still there 30 s after SIGKILL"
+      sleep 0.05
+    done
+    rm -f "$(pidfile_for "$n")"
+    log "$n killed (pid $pid)"
+  done
+}
+
+# SIGSTOP: the process keeps its sockets (connections stay open, the kernel still accepts new
+# ones into the backlog) but answers nothing until `resume`.
+cmd_pause() {
+  local n pid deadline
+  for n in "$@"; do
+    pid="$("${n}_pid")"
+    [ -n "$pid" ] || die "$n is not running"
+    kill -STOP "$pid"
+    deadline=$((SECONDS + 10))
+    until [ "$(proc_state "$pid")" = T ] || [ "$(proc_state "$pid")" = t ]; do
+      [ "$SECONDS" -lt "$deadline" ] || die "$n: pid $pid not stopped 10 s after SIGSTOP"
+      sleep 0.05
+    done
+    log "$n paused (pid $pid)"
+  done
+}
+
+cmd_resume() {
+  local n pid
+  for n in "$@"; do
+    pid="$("${n}_pid")"
+    [ -n "$pid" ] || die "$n is not running"
+    kill -CONT "$pid"
+    wait_ready "$n" "$(timeout_for "$n")" "${n}_ready" "$(pid_fn_for "$n")"
+    log "$n resumed (pid $pid)"
+  done
+}
+
+cmd_pid() {
+  [ "$#" -eq 1 ] || die "usage: services.sh pid NAME"
+  "${1}_pid"
+}
+
 cmd_kafka_class() {
   [ "$#" -ge 1 ] || die "usage: services.sh kafka-class CLASS [ARGS...]"
   [ -d "$KAFKA_LIB" ] || die "kafka jars not fetched yet: run 'scripts/services.sh up kafka'"
@@ -579,8 +665,8 @@ main() {
   local cmd="$1"
   shift
   case "$cmd" in
-    up | down | restart) take_lock "$cmd" "$@" ;;
-    status | kafka-class) ;;
+    up | down | restart | kill | pause | resume) take_lock "$cmd" "$@" ;;
+    status | kafka-class | pid) ;;
     -h | --help | help) usage 0 ;;
     *) usage 2 ;;
   esac
@@ -596,6 +682,10 @@ main() {
     restart) cmd_restart "${names[@]}" ;;
     status) cmd_status "${names[@]}" ;;
     kafka-class) cmd_kafka_class "$@" ;;
+    kill) cmd_kill "${names[@]}" ;;
+    pause) cmd_pause "${names[@]}" ;;
+    resume) cmd_resume "${names[@]}" ;;
+    pid) cmd_pid "${names[@]}" ;;
   esac
 }
 

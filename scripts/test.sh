@@ -24,12 +24,16 @@ npx tsc -p examples/typescript || status=1
 echo "test: ava (JavaScript API)"
 npx ava --tap 2>&1 | tee "$log/ava.txt" || status=1
 
+# They kill, restart and pause the shared brokers, so they run alone, one file at a time.
+echo "test: ava broker fault suites (kill -9, restart, SIGSTOP), one at a time"
+npx ava --tap --config ava.faults.config.cjs 2>&1 | tee "$log/ava-faults.txt" || status=1
+
 echo "test: packaging (npm pack, install without Rust, publish)"
 bash scripts/package-test.sh || status=1
 
 sum() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
-passed=$(( $(sum '[0-9]+ passed;' "$log/cargo.txt") + $(sum '^# pass +[0-9]+' "$log/ava.txt") ))
-failed=$(( $(sum '[0-9]+ failed;' "$log/cargo.txt") + $(sum '^# fail +[0-9]+' "$log/ava.txt") ))
+passed=$(( $(sum '[0-9]+ passed;' "$log/cargo.txt") + $(sum '^# pass +[0-9]+' "$log/ava.txt") + $(sum '^# pass +[0-9]+' "$log/ava-faults.txt") ))
+failed=$(( $(sum '[0-9]+ failed;' "$log/cargo.txt") + $(sum '^# fail +[0-9]+' "$log/ava.txt") + $(sum '^# fail +[0-9]+' "$log/ava-faults.txt") ))
 [[ $failed -eq 0 ]] || status=1
 [[ $passed -gt 0 ]] || status=1
 echo "tests: $passed passed, $failed failed"
