@@ -131,7 +131,7 @@ test('a Feature list and the same row from fromObject encode identically', (t) =
   const buffer = new RowBuffer(queue, layout, 100, (error) => t.fail(String(error)))
   const object = { x: 2.5, color: 'red', shape: 'round', big: 10n, extra: 1 }
   buffer.addObject(Features.fromObject(object)[featureValues]!)
-  buffer.addNamed(new Features(Object.entries(object).map(([name, value]) => new Feature(name, value))).features, false)
+  buffer.addNamed(new Features(Object.entries(object).map(([name, value]) => new Feature(name, value))).features)
   buffer.drain()
   t.is(batches.length, 1)
   const [batch] = batches
@@ -144,8 +144,8 @@ test('a Feature list and the same row from fromObject encode identically', (t) =
 test('a reused row slot does not keep the presence bits of the row before it', (t) => {
   const { queue, batches } = fakeNative()
   const buffer = new RowBuffer(queue, layout, 1, (error) => t.fail(String(error)))
-  buffer.addNamed(new Metrics([new Metric('x', 1), new Metric('big', 2)]).metrics, true)
-  buffer.addNamed(new Metrics([new Metric('big', 3)]).metrics, true)
+  buffer.addNamed(new Metrics([new Metric('x', 1), new Metric('big', 2)]).metrics)
+  buffer.addNamed(new Metrics([new Metric('big', 3)]).metrics)
   buffer.addObject({ x: 4 })
   t.deepEqual(
     batches.map((batch) => batch.present),

@@ -68,11 +68,11 @@ export class Queue {
       case 'psi':
         if (isFeatures(item)) {
           const values = item[featureValues]
-          return values === undefined ? this.#rows!.addNamed(item.features, false) : this.#rows!.addObject(values)
+          return values === undefined ? this.#rows!.addNamed(item.features) : this.#rows!.addObject(values)
         }
         break
       case 'custom':
-        if (isMetrics(item)) return this.#rows!.addNamed(item.metrics, true)
+        if (isMetrics(item)) return this.#rows!.addNamed(item.metrics)
         break
       case 'llm':
         if (isLLMRecord(item)) return this.#llm!.add(item)

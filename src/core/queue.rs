@@ -580,6 +580,9 @@ impl<A: Aggregator> EventLoop<A> {
 
   /// Resolves every flush whose documents have all settled.
   fn complete_waiters(&mut self) {
+    if self.waiters.is_empty() {
+      return;
+    }
     let oldest = self
       .staged
       .front()
