@@ -750,15 +750,7 @@ impl<A: Aggregator> EventLoop<A> {
     let (barrier, target) = (self.waiters[last].barrier, self.waiters[last].target);
     const LATE: &str = "not published before the flush deadline";
     if target.is_none() {
-      let mut items = self.buffered as u64;
-      let mut bytes = self.buffered_bytes;
-      while self.buffer.pop().is_some() {}
-      self.buffered = 0;
-      self.buffered_bytes = 0;
-      if let Some(run) = self.current.take() {
-        items += run.len() as u64;
-        bytes += run.bytes();
-      }
+      let (mut items, mut bytes) = self.discard_unaggregated();
       while self.received < barrier {
         let Ok(batch) = data.try_recv() else { break };
         self.received += 1;
@@ -821,6 +813,19 @@ impl<A: Aggregator> EventLoop<A> {
     }
   }
 
+  /// Empties the buffer and the current batch without aggregating them; returns the items and
+  /// bytes discarded, which the caller counts as failed.
+  fn discard_unaggregated(&mut self) -> (u64, u64) {
+    let mut items = std::mem::take(&mut self.buffered) as u64;
+    let mut bytes = std::mem::take(&mut self.buffered_bytes);
+    while self.buffer.pop().is_some() {}
+    if let Some(run) = self.current.take() {
+      items += run.len() as u64;
+      bytes += run.bytes();
+    }
+    (items, bytes)
+  }
+
   /// The loop has ended: whatever is still buffered, staged, in flight or queued in the lanes
   /// was not delivered. After a shutdown's flush nothing is left but pushes that raced it; this
   /// keeps the accounting whole however the loop ended.
@@ -832,15 +837,7 @@ impl<A: Aggregator> EventLoop<A> {
     const STOPPED: &str = "queue stopped before these items were published";
     data.close();
     control.close();
-    let mut items = self.buffered as u64;
-    let mut bytes = self.buffered_bytes;
-    while self.buffer.pop().is_some() {}
-    self.buffered = 0;
-    self.buffered_bytes = 0;
-    if let Some(run) = self.current.take() {
-      items += run.len() as u64;
-      bytes += run.bytes();
-    }
+    let (mut items, mut bytes) = self.discard_unaggregated();
     while let Ok(batch) = data.try_recv() {
       items += batch.len() as u64;
       bytes += batch.bytes_of_first(batch.len());
