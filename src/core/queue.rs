@@ -591,10 +591,16 @@ impl<A: Aggregator> EventLoop<A> {
       .chain(self.in_flight_info.values().map(|f| f.seq))
       .min()
       .unwrap_or(self.next_seq);
+    // `target` is the first sequence number the flush does not wait for.
+    self.resolve_waiters(|waiter| waiter.target.is_some_and(|t| oldest >= t));
+  }
+
+  /// Resolves (and forgets) every flush for which `done` holds; a shutdown among them ends the
+  /// loop.
+  fn resolve_waiters(&mut self, done: impl Fn(&Waiter) -> bool) {
     let mut index = 0;
     while index < self.waiters.len() {
-      // `target` is the first sequence number the flush does not wait for.
-      if self.waiters[index].target.is_some_and(|t| oldest >= t) {
+      if done(&self.waiters[index]) {
         let waiter = self.waiters.remove(index).expect("index is in range");
         self.finished |= waiter.shutdown;
         let _ = waiter.done.send(());
@@ -696,15 +702,8 @@ impl<A: Aggregator> EventLoop<A> {
   }
 
   /// Accounts for one finished (or aborted) publish.
-  fn settle(
-    &mut self,
-    joined: std::result::Result<(Id, std::result::Result<(), TransportError>), JoinError>,
-  ) {
-    let id = match &joined {
-      Ok((id, _)) => *id,
-      Err(error) => error.id(),
-    };
-    let Some(info) = self.in_flight_info.remove(&id) else {
+  fn settle(&mut self, joined: Joined) {
+    let Some(info) = self.in_flight_info.remove(&joined_id(&joined)) else {
       return;
     };
     let settled = Settled::document(info.items, info.bytes);
@@ -740,10 +739,7 @@ impl<A: Aggregator> EventLoop<A> {
   /// barrier) are counted as failed without being read into a document.
   async fn expire(&mut self, data: &mut mpsc::Receiver<ItemBatch>) {
     let now = Instant::now();
-    let expired: Vec<usize> = (0..self.waiters.len())
-      .filter(|&i| self.waiters[i].deadline <= now)
-      .collect();
-    let Some(&last) = expired.last() else {
+    let Some(last) = self.waiters.iter().rposition(|w| w.deadline <= now) else {
       return;
     };
     // Barriers grow with arrival order: the last expired flush covers the earlier ones.
@@ -784,33 +780,14 @@ impl<A: Aggregator> EventLoop<A> {
         let Some(joined) = self.in_flight.join_next_with_id().await else {
           break;
         };
-        let id = match &joined {
-          Ok((id, _)) => *id,
-          Err(error) => error.id(),
-        };
-        if aborted.contains(&id) {
+        if aborted.contains(&joined_id(&joined)) {
           pending -= 1;
         }
         self.settle(joined);
       }
     }
-    for index in expired {
-      let waiter = &mut self.waiters[index];
-      if waiter.target.is_none() {
-        waiter.target = Some(self.next_seq);
-      }
-    }
     // Deadlines are met even if something above left work behind: resolve them now.
-    let mut index = 0;
-    while index < self.waiters.len() {
-      if self.waiters[index].deadline <= now {
-        let waiter = self.waiters.remove(index).expect("index is in range");
-        self.finished |= waiter.shutdown;
-        let _ = waiter.done.send(());
-      } else {
-        index += 1;
-      }
-    }
+    self.resolve_waiters(|waiter| waiter.deadline <= now);
   }
 
   /// Empties the buffer and the current batch without aggregating them; returns the items and
@@ -863,6 +840,17 @@ impl<A: Aggregator> EventLoop<A> {
       let (Control::Flush { done, .. } | Control::Shutdown { done, .. }) = request;
       let _ = done.send(());
     }
+  }
+}
+
+/// What `JoinSet::join_next_with_id` gives back for one publish.
+type Joined = std::result::Result<(Id, std::result::Result<(), TransportError>), JoinError>;
+
+/// The task id of a joined publish, whether it finished or was aborted.
+fn joined_id(joined: &Joined) -> Id {
+  match joined {
+    Ok((id, _)) => *id,
+    Err(error) => error.id(),
   }
 }
 
