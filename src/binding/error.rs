@@ -13,6 +13,7 @@ pub enum ErrorCode {
   ConfigInvalid,
   Transport,
   QueueClosed,
+  Spool,
   Internal,
   /// A napi conversion failure (a wrong argument type from JS).
   Napi(napi::Status),
@@ -25,6 +26,7 @@ impl AsRef<str> for ErrorCode {
       ErrorCode::ConfigInvalid => "SCOUTER_CONFIG_INVALID",
       ErrorCode::Transport => "SCOUTER_TRANSPORT",
       ErrorCode::QueueClosed => "SCOUTER_QUEUE_CLOSED",
+      ErrorCode::Spool => "SCOUTER_SPOOL",
       ErrorCode::Internal => "SCOUTER_INTERNAL",
       ErrorCode::Napi(status) => status.as_ref(),
     }
@@ -44,6 +46,7 @@ impl From<&QueueError> for ErrorCode {
       QueueError::Config(_) => ErrorCode::ConfigInvalid,
       QueueError::Transport(_) => ErrorCode::Transport,
       QueueError::Closed { .. } => ErrorCode::QueueClosed,
+      QueueError::Spool(_) => ErrorCode::Spool,
       QueueError::Internal(_) => ErrorCode::Internal,
     }
   }

@@ -17,8 +17,11 @@ pub enum QueueError {
     reason: String,
   },
   /// A transport option or the transport itself could not be set up.
-  #[error("invalid transport config: {0}")]
+  #[error("invalid config: {0}")]
   Config(String),
+  /// The disk spool could not be read or written, or held a damaged record (which was cut off).
+  #[error("spool: {0}")]
+  Spool(String),
   /// A publish that did not succeed (after all retries, when it was retryable).
   #[error(transparent)]
   Transport(#[from] TransportError),

@@ -8,6 +8,7 @@
 //! - [`queue`]: one queue per alias: the bus, the event task and its lanes, `TaskState`.
 //! - [`scouter_queue`]: the queues of one `fromPath`, sharing a transport.
 //! - [`transport`]: where documents go, behind one trait; [`retry`]: backoff for failures.
+//! - [`spool`]: the write-ahead disk spool (`spoolDir`) and its replay.
 //! - [`stats`]: delivery accounting; [`error`]: the error type.
 //! - [`panic_report`]: panics from any runtime thread reach the stats and `onError`, never the
 //!   process.
@@ -21,5 +22,6 @@ pub mod queue;
 pub mod record;
 pub mod retry;
 pub mod scouter_queue;
+pub mod spool;
 pub mod stats;
 pub mod transport;
