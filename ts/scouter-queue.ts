@@ -55,12 +55,32 @@ export interface ScouterQueueOptions {
    * does. Past it, `insert` drops items (counted in `stats().dropped`). @default 67108864 (64 MiB)
    */
   maxPendingBytes?: number
+  /**
+   * Turns on the write-ahead disk spool: every document is written here before it is handed to
+   * the transport and removed once the transport confirms it, so a crash, a `kill -9` or a broker
+   * that stays down loses nothing that became a document. What the transport cannot take waits
+   * here instead of being dropped at `maxPendingItems`. The next `fromPath` on the same directory
+   * delivers what was left, first (at least once). One live process per directory: a second gets
+   * a `ConfigError`. Without it, there is no spool.
+   */
+  spoolDir?: string | URL
+  /**
+   * The bound on the spool's files, all queues together. Past it, the oldest documents are
+   * dropped (their items counted in `stats().dropped`). At least 65536. @default 1073741824 (1 GiB)
+   */
+  spoolMaxBytes?: number
+  /**
+   * When spooled documents reach the disk itself: `'always'` before each hand-over (survives a
+   * power loss), `'interval'` at most 100 ms later, `'never'` (left to the operating system).
+   * Every mode survives a crash of the process itself. @default 'interval'
+   */
+  spoolSync?: 'interval' | 'always' | 'never'
 }
 
 /** The options the native `openQueues` takes; `flushTimeoutMs` and `maxPendingBytes` are newer than some builds' types. */
 
 /** The numeric options of `fromPath`. Their ranges are checked by the native core (a `ConfigError`). */
-const NUMBER_OPTIONS = ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs', 'flushTimeoutMs', 'maxPendingBytes'] as const
+const NUMBER_OPTIONS = ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs', 'flushTimeoutMs', 'maxPendingBytes', 'spoolMaxBytes'] as const
 
 /** Per alias, what `stats()`, `flush()` and `shutdown()` report. */
 export type ScouterQueueStats = Record<string, QueueStats>
@@ -127,6 +147,23 @@ export class ScouterQueue {
         throw new TypeError(`ScouterQueue.fromPath: ${key} must be a number, got ${describe(value)}`)
       }
       nativeOptions[key] = value
+    }
+    const spoolDir: unknown = options.spoolDir
+    if (spoolDir !== undefined) {
+      if (spoolDir instanceof URL) {
+        nativeOptions.spoolDir = fileURLToPath(spoolDir)
+      } else if (typeof spoolDir === 'string' && spoolDir.length > 0) {
+        nativeOptions.spoolDir = spoolDir
+      } else {
+        throw new TypeError(`ScouterQueue.fromPath: spoolDir must be a non-empty string or file: URL, got ${describe(spoolDir)}`)
+      }
+    }
+    const spoolSync: unknown = options.spoolSync
+    if (spoolSync !== undefined) {
+      if (spoolSync !== 'interval' && spoolSync !== 'always' && spoolSync !== 'never') {
+        throw new TypeError(`ScouterQueue.fromPath: spoolSync must be 'interval', 'always' or 'never', got ${describe(spoolSync)}`)
+      }
+      nativeOptions.spoolSync = spoolSync
     }
 
     const report = reporter(onError)

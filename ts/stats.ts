@@ -1,7 +1,8 @@
 /**
  * Delivery accounting, per alias (contract section 1). At every moment
  * `inserted = sampledOut + dropped + pending + published + failed`; after `shutdown()`
- * resolves, `pending` is 0. Nothing disappears without being counted.
+ * resolves, `pending` is 0, except, with a spool, for items whose documents wait on disk for the
+ * next process on the same `spoolDir`. Nothing disappears without being counted.
  */
 import type { BindingQueueStats } from './native'
 
@@ -11,13 +12,20 @@ export interface QueueStats {
   inserted: number
   /** LLM records left out by sampling (`1 / sample_rate` are kept). */
   sampledOut: number
-  /** Items refused because `maxPendingItems` were already pending. */
+  /**
+   * Items refused because `maxPendingItems` (or `maxPendingBytes`) were already pending; with a
+   * spool, only items of the oldest documents dropped to keep it within `spoolMaxBytes`.
+   */
   dropped: number
-  /** Items accepted but not yet settled: buffered, aggregating, or being published. */
+  /**
+   * Items accepted but not yet settled: buffered, aggregating, being published, or (with a spool)
+   * in documents waiting on disk.
+   */
   pending: number
   /**
-   * Bytes of the items counted in `pending` (their size in the native core), the measure that
-   * `maxPendingBytes` bounds. 0 after `shutdown()` resolves.
+   * Bytes of the items counted in `pending` that are held in memory (their size in the native
+   * core), the measure that `maxPendingBytes` bounds. Items whose documents are in the spool
+   * weigh nothing here. 0 after `shutdown()` resolves.
    */
   pendingBytes: number
   /** Items whose batch was aggregated and whose records, if any, the transport confirmed. */
@@ -32,6 +40,15 @@ export interface QueueStats {
   documents: number
   /** Documents that failed after all retries. */
   publishFailures: number
+  /**
+   * Documents waiting in the disk spool (`spoolDir`) for the transport: this process's, and those
+   * an earlier process left, which are replayed first. 0 without a spool.
+   */
+  spooledDocuments: number
+  /** What the spooled documents take on disk, in bytes. */
+  spooledBytes: number
+  /** Documents an earlier process left in the spool that this one delivered. */
+  replayedDocuments: number
   /** When a document was last confirmed. */
   lastPublishAt: Date | null
   /** The last background error, if any. */
@@ -54,6 +71,9 @@ export function statsFromBinding(stats: BindingQueueStats): QueueStats {
     records: stats.records,
     documents: stats.documents,
     publishFailures: stats.publishFailures,
+    spooledDocuments: stats.spooledDocuments,
+    spooledBytes: stats.spooledBytes,
+    replayedDocuments: stats.replayedDocuments,
     lastPublishAt: stats.lastPublishAt === undefined ? null : new Date(stats.lastPublishAt),
     lastError: stats.lastError ?? null,
   }

@@ -11,6 +11,7 @@ use napi_derive::napi;
 use super::mock_store::BindingMockStore;
 use crate::core::error::{QueueError, Result};
 use crate::core::queue::QueueOptions;
+use crate::core::spool::{SpoolOptions, SpoolSync};
 use crate::core::transport::{
   FileConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig, TransportConfig,
 };
@@ -88,6 +89,12 @@ pub struct BindingQueueOptions {
   pub max_in_flight: Option<u32>,
   /// Reject instead of starting when the transport cannot connect in time.
   pub connect_timeout_ms: Option<f64>,
+  /// The write-ahead disk spool's directory; no spool without it.
+  pub spool_dir: Option<String>,
+  /// @default 1073741824 (1 GiB)
+  pub spool_max_bytes: Option<f64>,
+  /// `"always"`, `"interval"` or `"never"`. @default "interval"
+  pub spool_sync: Option<String>,
 }
 
 /// The longest duration accepted from JavaScript, in milliseconds: Node's own timer limit
@@ -235,6 +242,47 @@ impl TryFrom<&BindingQueueOptions> for QueueOptions {
       max_pending_bytes,
       max_in_flight,
       flush_timeout,
+      spool: spool_options(options)?,
     })
   }
+}
+
+/// `spoolDir`, `spoolMaxBytes` and `spoolSync`, checked; the last two need the first.
+fn spool_options(options: &BindingQueueOptions) -> Result<Option<SpoolOptions>> {
+  let Some(dir) = options.spool_dir.as_deref() else {
+    if options.spool_max_bytes.is_some() || options.spool_sync.is_some() {
+      return Err(QueueError::Config(
+        "options `spoolMaxBytes` and `spoolSync` need `spoolDir`".into(),
+      ));
+    }
+    return Ok(None);
+  };
+  if dir.is_empty() || dir.contains('\0') {
+    return Err(QueueError::Config(format!(
+      "option `spoolDir` must be a directory path (got {dir:?})"
+    )));
+  }
+  let max_bytes = match options.spool_max_bytes {
+    None => SpoolOptions::DEFAULT_MAX_BYTES,
+    Some(n) if n >= SpoolOptions::MIN_MAX_BYTES as f64 => count("spoolMaxBytes", n, MAX_SAFE_INTEGER)? as u64,
+    Some(n) => {
+      return Err(QueueError::Config(format!(
+        "option `spoolMaxBytes` must be a whole number of bytes from {} to {MAX_SAFE_INTEGER} (got {n})",
+        SpoolOptions::MIN_MAX_BYTES
+      )))
+    }
+  };
+  let sync = match options.spool_sync.as_deref() {
+    None => SpoolSync::Interval,
+    Some(text) => SpoolSync::parse(text).ok_or_else(|| {
+      QueueError::Config(format!(
+        "option `spoolSync` must be 'interval', 'always' or 'never' (got {text:?})"
+      ))
+    })?,
+  };
+  Ok(Some(SpoolOptions {
+    dir: PathBuf::from(dir),
+    max_bytes,
+    sync,
+  }))
 }

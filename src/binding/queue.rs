@@ -93,7 +93,7 @@ impl BindingQueue {
   /// JSON (empty for none). Returns how many were accepted.
   #[napi(catch_unwind)]
   pub fn push_llm(&self, fields: Vec<String>) -> napi::Result<u32, ErrorCode> {
-    if fields.len() % 4 != 0 {
+    if !fields.len().is_multiple_of(4) {
       return Err(to_napi(QueueError::Internal(
         "LLM records cross as four strings each".into(),
       )));

@@ -19,6 +19,12 @@ pub struct BindingQueueStats {
   pub records: f64,
   pub documents: f64,
   pub publish_failures: f64,
+  /// Documents waiting in the disk spool (this process's and an earlier one's).
+  pub spooled_documents: f64,
+  /// What those documents take on disk.
+  pub spooled_bytes: f64,
+  /// Documents an earlier process left in the spool that this one delivered.
+  pub replayed_documents: f64,
   /// Milliseconds since the epoch.
   pub last_publish_at: Option<f64>,
   pub last_error: Option<String>,
@@ -38,6 +44,9 @@ impl From<StatsSnapshot> for BindingQueueStats {
       records: s.records as f64,
       documents: s.documents as f64,
       publish_failures: s.publish_failures as f64,
+      spooled_documents: s.spooled_documents as f64,
+      spooled_bytes: s.spooled_bytes as f64,
+      replayed_documents: s.replayed_documents as f64,
       last_publish_at: s.last_publish_at.map(|at| at.timestamp_millis() as f64),
       last_error: s.last_error,
     }

@@ -47,6 +47,7 @@ use crate::core::panic_report;
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
 use crate::core::record::Document;
 use crate::core::retry::{confirm_with_retry, RetryPolicy};
+use crate::core::spool::{QueueSpool, Recovered, SpoolOptions, SpoolSlot};
 use crate::core::stats::{QueueStats, Settled, StatsSnapshot};
 use crate::core::transport::Transport;
 
@@ -64,6 +65,8 @@ pub struct QueueOptions {
   pub max_in_flight: usize,
   /// The deadline of a flush or shutdown asked for without one (OpenTelemetry's export time-out).
   pub flush_timeout: Duration,
+  /// The write-ahead disk spool, when `spoolDir` is given.
+  pub spool: Option<SpoolOptions>,
 }
 
 impl Default for QueueOptions {
@@ -74,12 +77,22 @@ impl Default for QueueOptions {
       max_pending_bytes: 64 * 1024 * 1024,
       max_in_flight: 64,
       flush_timeout: Duration::from_secs(30),
+      spool: None,
     }
   }
 }
 
 /// Where background failures are reported: `(alias, error)`. Called from runtime threads.
 pub type ErrorSink = Arc<dyn Fn(&str, &QueueError) + Send + Sync>;
+
+/// With a spool, documents waiting for the transport are read back from disk rather than kept in
+/// memory once their JSON passes this many bytes per queue.
+const STAGED_MEMORY: u64 = 8 * 1024 * 1024;
+
+/// With a spool, a document every transport failed waits this long before it is offered again,
+/// doubling up to `SPOOL_RETRY_MAX` while failures continue.
+const SPOOL_RETRY_FIRST: Duration = Duration::from_secs(1);
+const SPOOL_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Runs the buffer holds before it merges them: a batch crosses from JavaScript as one run (up
 /// to 512 rows), so this is only reached by many tiny batches, and merging keeps it fixed-size.
@@ -128,6 +141,7 @@ impl QueueBus {
     policy: RetryPolicy,
     options: &QueueOptions,
     sink: ErrorSink,
+    spool: Option<(QueueSpool, Recovered)>,
   ) -> Arc<Self> {
     let identity = Identity {
       alias,
@@ -136,7 +150,7 @@ impl QueueBus {
       slots: profile.slots(),
       capacity: profile.capacity(),
     };
-    let parts = (transport, policy, options, sink);
+    let parts = (transport, policy, options, sink, spool);
     let id = profile.id;
     match profile.spec {
       ProfileSpec::Spc(spec) => {
@@ -157,7 +171,7 @@ impl QueueBus {
   fn with_aggregator<A: Aggregator>(
     identity: Identity,
     aggregator: A,
-    (transport, policy, options, sink): (Arc<dyn Transport>, RetryPolicy, &QueueOptions, ErrorSink),
+    (transport, policy, options, sink, spool): StartParts<'_>,
   ) -> Arc<Self> {
     let stats = Arc::new(QueueStats::new(
       options.max_pending_items,
@@ -176,12 +190,15 @@ impl QueueBus {
       sink,
       max_in_flight: options.max_in_flight.max(1),
     };
-    let event_loop = EventLoop::new(
+    let mut event_loop = EventLoop::new(
       aggregator,
       identity.capacity,
       timer.then_some(options.flush_interval),
       cx,
     );
+    if let Some((spool, recovered)) = spool {
+      event_loop.use_spool(spool, recovered);
+    }
     let event_task = tokio::spawn(event_loop.run_guarded(data_rx, control_rx, token.clone()));
     Arc::new(QueueBus {
       alias: identity.alias,
@@ -328,6 +345,15 @@ impl Drop for QueueBus {
   }
 }
 
+/// What `QueueBus::start` passes on to the event loop.
+type StartParts<'a> = (
+  Arc<dyn Transport>,
+  RetryPolicy,
+  &'a QueueOptions,
+  ErrorSink,
+  Option<(QueueSpool, Recovered)>,
+);
+
 /// What a queue is, apart from its aggregator.
 struct Identity {
   alias: String,
@@ -354,21 +380,60 @@ impl LoopContext {
   }
 }
 
-/// A document made from the buffer, waiting for an in-flight slot.
-struct Staged {
-  document: Arc<Document>,
+/// A document made but not settled: what the loop needs to hand it over (again) and count it.
+#[derive(Debug, Clone, Copy)]
+struct Made {
   seq: u64,
   items: u64,
+  /// Bytes of its items still counted in `pending_bytes` (0 once spooled: they left memory).
   bytes: u64,
+  records: u64,
+  /// Where it is in the spool, if it was spooled.
+  slot: Option<SpoolSlot>,
+  /// Left in the spool by an earlier process: none of this process's items are in it.
+  replayed: bool,
+}
+
+impl Made {
+  fn settled(&self) -> Settled {
+    Settled {
+      items: self.items,
+      bytes: self.bytes,
+      documents: u64::from(!self.replayed),
+      disk: self.slot.map(|slot| slot.len),
+    }
+  }
+}
+
+/// A document waiting for an in-flight slot.
+struct Staged {
+  made: Made,
+  /// Its JSON, unless it is only on disk (read back at hand-over).
+  document: Option<Arc<Document>>,
+  /// The bytes of `document` counted in the loop's `staged_memory`.
+  held: u64,
 }
 
 /// What the loop remembers of a document in flight, so an aborted one can still be counted.
 struct InFlight {
   abort: AbortHandle,
-  seq: u64,
-  items: u64,
-  bytes: u64,
-  records: u64,
+  made: Made,
+}
+
+/// The spool of a queue, and what the loop tracks about it.
+struct SpoolState {
+  spool: QueueSpool,
+  /// JSON bytes of spooled documents also kept in memory while staged (bounded by
+  /// `STAGED_MEMORY`).
+  staged_memory: u64,
+  /// While every transport fails: no hand-over before this instant.
+  retry_at: Option<Instant>,
+  retry_wait: Duration,
+  /// Whether the current run of overflow drops (until the transport confirms a document again)
+  /// was reported already.
+  overflow_reported: bool,
+  /// Whether an I/O failure of the spool was reported already (once per run of failures).
+  failure_reported: bool,
 }
 
 /// A flush (or shutdown) the loop is working through.
@@ -407,6 +472,8 @@ struct EventLoop<A: Aggregator> {
   /// PSI and Custom: the interval of the timer.
   interval: Option<Duration>,
   last_publish: Instant,
+  /// The write-ahead spool, with `spoolDir`.
+  spool: Option<SpoolState>,
   cx: LoopContext,
 }
 
@@ -429,8 +496,47 @@ impl<A: Aggregator> EventLoop<A> {
       finished: false,
       interval,
       last_publish: Instant::now(),
+      spool: None,
       cx,
     }
+  }
+
+  /// Turns the spool on, and stages what an earlier process left in it, before anything new.
+  fn use_spool(&mut self, spool: QueueSpool, recovered: Recovered) {
+    let mut disk = 0;
+    for replayed in &recovered.replay {
+      disk += replayed.slot.len;
+      self.staged.push_back(Staged {
+        made: Made {
+          seq: self.next_seq,
+          items: 0,
+          bytes: 0,
+          records: u64::from(replayed.record_count),
+          slot: Some(replayed.slot),
+          replayed: true,
+        },
+        document: None,
+        held: 0,
+      });
+      self.next_seq += 1;
+    }
+    if !recovered.replay.is_empty() {
+      self
+        .cx
+        .stats
+        .replay_found(recovered.replay.len() as u64, disk);
+    }
+    for damage in recovered.damage {
+      self.cx.report(QueueError::Spool(damage));
+    }
+    self.spool = Some(SpoolState {
+      spool,
+      staged_memory: 0,
+      retry_at: None,
+      retry_wait: SPOOL_RETRY_FIRST,
+      overflow_reported: false,
+      failure_reported: false,
+    });
   }
 
   /// Runs the loop; a panic that escapes it counts every pending item as failed and is reported,
@@ -467,8 +573,18 @@ impl<A: Aggregator> EventLoop<A> {
         break;
       }
       let deadline = self.waiters.iter().map(|w| w.deadline).min();
-      let idle = self.current.is_none() && self.staged.is_empty();
-      let can_take = self.data_open && idle && self.in_flight.len() < self.cx.max_in_flight;
+      // With a spool, documents the transport cannot take yet wait on disk, so the lane keeps
+      // being read; without one, a busy transport holds items back in the bounded lane.
+      let spooling = self.spool.is_some();
+      let idle = self.current.is_none() && (spooling || self.staged.is_empty());
+      let can_take =
+        self.data_open && idle && (spooling || self.in_flight.len() < self.cx.max_in_flight);
+      let sync_at = self.spool.as_ref().and_then(|s| s.spool.sync_at());
+      let retry_at = self
+        .spool
+        .as_ref()
+        .and_then(|s| s.retry_at)
+        .filter(|_| !self.staged.is_empty());
       let timer_due = self
         .interval
         .filter(|_| idle)
@@ -489,6 +605,9 @@ impl<A: Aggregator> EventLoop<A> {
           self.cut();
           self.last_publish = Instant::now();
         }
+        // `advance` syncs and resumes hand-overs once these are due; they only wake the loop.
+        _ = sleep_until(sync_at), if sync_at.is_some() => {}
+        _ = sleep_until(retry_at), if retry_at.is_some() => {}
       }
     }
     self.abandon(data, control).await;
@@ -544,13 +663,15 @@ impl<A: Aggregator> EventLoop<A> {
   /// settled.
   fn advance(&mut self) {
     loop {
-      while self.in_flight.len() < self.cx.max_in_flight {
-        let Some(staged) = self.staged.pop_front() else {
-          break;
-        };
-        self.hand_over(staged);
+      if self.may_hand_over() {
+        while self.in_flight.len() < self.cx.max_in_flight {
+          let Some(staged) = self.staged.pop_front() else {
+            break;
+          };
+          self.hand_over(staged);
+        }
       }
-      if !self.staged.is_empty() {
+      if !self.staged.is_empty() && self.spool.is_none() {
         break;
       }
       if let Some(mut run) = self.current.take() {
@@ -586,9 +707,9 @@ impl<A: Aggregator> EventLoop<A> {
     let oldest = self
       .staged
       .front()
-      .map(|s| s.seq)
+      .map(|s| s.made.seq)
       .into_iter()
-      .chain(self.in_flight_info.values().map(|f| f.seq))
+      .chain(self.in_flight_info.values().map(|f| f.made.seq))
       .min()
       .unwrap_or(self.next_seq);
     // `target` is the first sequence number the flush does not wait for.
@@ -667,24 +788,182 @@ impl<A: Aggregator> EventLoop<A> {
         .stats
         .published(Settled::items(items, bytes), 0, now),
       Some(document) => {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.staged.push_back(Staged {
-          document: Arc::new(document),
-          seq,
+        let made = Made {
+          seq: self.next_seq,
           items,
           bytes,
-        });
+          records: document.record_count as u64,
+          slot: None,
+          replayed: false,
+        };
+        self.next_seq += 1;
+        let staged = Staged {
+          made,
+          document: Some(Arc::new(document)),
+          held: 0,
+        };
+        if let Some(staged) = self.spool_document(staged) {
+          self.staged.push_back(staged);
+        }
+      }
+    }
+  }
+
+  /// With a spool: appends a new document to it (making room by dropping the oldest spooled
+  /// documents when `spoolMaxBytes` would be passed) and returns it to stage; `None` when it had
+  /// to be dropped itself. Without a spool, or when it cannot be written (a disk error, a
+  /// document larger than the whole spool), it stays in memory only, as without a spool.
+  fn spool_document(&mut self, mut staged: Staged) -> Option<Staged> {
+    if self.spool.is_none() {
+      return Some(staged);
+    }
+    let document = Arc::clone(
+      staged
+        .document
+        .as_ref()
+        .expect("a new document is in memory"),
+    );
+    let charge = QueueSpool::charge_of(&document);
+    let mut dropped_to_fit = 0u64;
+    let has_room = |state: &Option<SpoolState>| {
+      state
+        .as_ref()
+        .is_some_and(|state| state.spool.has_room(charge))
+    };
+    while !has_room(&self.spool) && self.drop_oldest_spooled() {
+      dropped_to_fit += 1;
+    }
+    let state = self.spool.as_mut().expect("checked above");
+    if !state.spool.has_room(charge) {
+      if dropped_to_fit == 0 && self.staged.iter().all(|s| s.made.slot.is_none()) {
+        // Nothing of this queue is waiting on disk: the spool is full of other queues' documents,
+        // or this one is larger than `spoolMaxBytes`. Keep it in memory.
+        return Some(staged);
+      }
+      let made = staged.made;
+      self.overflow(made.settled());
+      return None;
+    }
+    match state.spool.append(&document, staged.made.items) {
+      Ok(slot) => {
+        state.failure_reported = false;
+        self
+          .cx
+          .stats
+          .spooled(staged.made.items, staged.made.bytes, slot.len);
+        staged.made.bytes = 0;
+        staged.made.slot = Some(slot);
+        let len = document.json.len() as u64;
+        if state.staged_memory + len <= STAGED_MEMORY {
+          state.staged_memory += len;
+          staged.held = len;
+        } else {
+          staged.document = None;
+        }
+      }
+      Err(err) => {
+        let report = !std::mem::replace(&mut state.failure_reported, true);
+        if report {
+          self.cx.report(QueueError::Spool(format!(
+            "could not append a document, which stays in memory only: {err}"
+          )));
+        }
+      }
+    }
+    Some(staged)
+  }
+
+  /// Drops the oldest spooled document that is not in flight, to make room; `false` if there is
+  /// none.
+  fn drop_oldest_spooled(&mut self) -> bool {
+    let Some(index) = self.staged.iter().position(|s| s.made.slot.is_some()) else {
+      return false;
+    };
+    let staged = self.staged.remove(index).expect("index is in range");
+    let made = staged.made;
+    self.release(&staged);
+    self.overflow(made.settled());
+    let state = self.spool.as_mut().expect("only called with a spool");
+    state.spool.resolve(made.slot.expect("checked above"));
+    true
+  }
+
+  /// Counts a document dropped because the spool is full, and says so once per run of drops.
+  fn overflow(&mut self, settled: Settled) {
+    const FULL: &str = "the spool is full (spoolMaxBytes): its oldest documents are dropped";
+    if settled.documents == 0 {
+      self
+        .cx
+        .stats
+        .replay_settled(settled.disk.unwrap_or(0), false);
+      self.cx.stats.note_error(FULL);
+    } else {
+      self.cx.stats.spill_dropped(settled, FULL);
+    }
+    let state = self.spool.as_mut().expect("only called with a spool");
+    if !std::mem::replace(&mut state.overflow_reported, true) {
+      self.cx.report(QueueError::Spool(format!(
+        "{FULL}, their items counted in stats().dropped, until the transport takes documents again"
+      )));
+    }
+  }
+
+  /// Forgets a staged document's in-memory copy.
+  fn release(&mut self, staged: &Staged) {
+    if let Some(state) = self.spool.as_mut() {
+      state.staged_memory -= staged.held;
+    }
+  }
+
+  /// Whether staged documents may be handed over now: with a spool, not while waiting after every
+  /// transport failed, and only once appends are as durable as `spoolSync` asks.
+  fn may_hand_over(&mut self) -> bool {
+    let Some(state) = self.spool.as_mut() else {
+      return true;
+    };
+    if let Err(err) = state.spool.sync_due() {
+      if !std::mem::replace(&mut state.failure_reported, true) {
+        self.cx.report(QueueError::Spool(format!(
+          "could not sync the spool: {err}"
+        )));
+      }
+    }
+    match state.retry_at {
+      Some(at) if at > Instant::now() => false,
+      _ => {
+        state.retry_at = None;
+        true
       }
     }
   }
 
   /// Hands a document to the transport (in order) and awaits its confirmation concurrently.
   fn hand_over(&mut self, staged: Staged) {
+    self.release(&staged);
+    let made = staged.made;
+    let document = match (staged.document, made.slot) {
+      (Some(document), _) => document,
+      (None, Some(slot)) => {
+        let state = self
+          .spool
+          .as_mut()
+          .expect("spooled documents exist only with a spool");
+        match state.spool.read(slot) {
+          Ok(spooled) => Arc::new(spooled.into_document()),
+          Err(err) => {
+            // Removed or damaged behind our back: it cannot be delivered.
+            state.spool.resolve(slot);
+            let message = format!("a spooled document could not be read back: {err}");
+            self.count_failed(made, &message);
+            self.cx.report(QueueError::Spool(message));
+            return;
+          }
+        }
+      }
+      (None, None) => unreachable!("a staged document is in memory or on disk"),
+    };
     let transport = Arc::clone(&self.cx.transport);
     let policy = self.cx.policy;
-    let document = staged.document;
-    let records = document.record_count as u64;
     let first = transport.publish(Arc::clone(&document));
     let handle = self.in_flight.spawn(panic_report::expected(async move {
       confirm_with_retry(transport.as_ref(), &document, first, &policy).await
@@ -693,10 +972,34 @@ impl<A: Aggregator> EventLoop<A> {
       handle.id(),
       InFlight {
         abort: handle,
-        seq: staged.seq,
-        items: staged.items,
-        bytes: staged.bytes,
-        records,
+        made,
+      },
+    );
+  }
+
+  /// Counts a document as failed for good: its items (or, replayed, the document) leave.
+  fn count_failed(&mut self, made: Made, error: &str) {
+    if made.replayed {
+      self
+        .cx
+        .stats
+        .replay_settled(made.slot.map_or(0, |s| s.len), false);
+      self.cx.stats.note_error(error);
+    } else {
+      self.cx.stats.failed(made.settled(), error);
+    }
+  }
+
+  /// With a spool, a document not delivered (yet) goes back among the staged, in order, to be
+  /// handed over again; it stays on disk meanwhile.
+  fn restage(&mut self, made: Made) {
+    let at = self.staged.partition_point(|s| s.made.seq < made.seq);
+    self.staged.insert(
+      at,
+      Staged {
+        made,
+        document: None,
+        held: 0,
       },
     );
   }
@@ -706,12 +1009,56 @@ impl<A: Aggregator> EventLoop<A> {
     let Some(info) = self.in_flight_info.remove(&joined_id(&joined)) else {
       return;
     };
-    let settled = Settled::document(info.items, info.bytes);
+    let made = info.made;
+    let spooled = made.slot.is_some();
     match joined {
-      Ok((_, Ok(()))) => self.cx.stats.published(settled, info.records, Utc::now()),
-      Ok((_, Err(error))) => {
-        self.cx.stats.failed(settled, &error.to_string());
+      Ok((_, Ok(()))) => {
+        if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
+          state.spool.resolve(slot);
+          state.retry_wait = SPOOL_RETRY_FIRST;
+          // The transport takes documents again: a later overflow is a new run, reported anew.
+          state.overflow_reported = false;
+        }
+        if made.replayed {
+          self
+            .cx
+            .stats
+            .replay_settled(made.slot.map_or(0, |s| s.len), true);
+        } else {
+          self
+            .cx
+            .stats
+            .published(made.settled(), made.records, Utc::now());
+        }
+      }
+      Ok((_, Err(mut error))) if spooled && error.retryable => {
+        // Kept on disk and offered again after a pause that grows while failures continue.
+        let state = self
+          .spool
+          .as_mut()
+          .expect("spooled documents exist only with a spool");
+        let wait = state.retry_wait;
+        state.retry_wait = (wait * 2).min(SPOOL_RETRY_MAX);
+        state.retry_at = Some(Instant::now() + wait);
+        error.message = format!(
+          "{} (kept in the spool; offered again in {} ms)",
+          error.message,
+          wait.as_millis()
+        );
+        self.restage(made);
         self.cx.report(QueueError::Transport(error));
+      }
+      Ok((_, Err(error))) => {
+        if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
+          // Refused for good (a 4xx): replaying it would be refused again.
+          state.spool.resolve(slot);
+        }
+        self.count_failed(made, &error.to_string());
+        self.cx.report(QueueError::Transport(error));
+      }
+      Err(error) if spooled && error.is_cancelled() => {
+        // A deadline or a stop aborted it; it stays on disk for a later hand-over or process.
+        self.restage(made);
       }
       Err(error) => {
         let message = if error.is_cancelled() {
@@ -722,7 +1069,10 @@ impl<A: Aggregator> EventLoop<A> {
             panic_message(&*error.into_panic())
           )
         };
-        self.cx.stats.failed(settled, &message);
+        if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
+          state.spool.resolve(slot);
+        }
+        self.count_failed(made, &message);
         self
           .cx
           .report(QueueError::Transport(TransportError::retryable(
@@ -757,18 +1107,21 @@ impl<A: Aggregator> EventLoop<A> {
         self.cx.stats.failed(Settled::items(items, bytes), LATE);
       }
     }
-    let covered = |seq: u64| target.map_or(true, |t| seq < t);
-    while self.staged.front().is_some_and(|s| covered(s.seq)) {
-      let staged = self.staged.pop_front().expect("checked above");
-      self
-        .cx
-        .stats
-        .failed(Settled::document(staged.items, staged.bytes), LATE);
+    let covered = |seq: u64| target.is_none_or(|t| seq < t);
+    // Spooled documents are not lost at a deadline: they stay on disk, staged.
+    let mut index = 0;
+    while index < self.staged.len() && covered(self.staged[index].made.seq) {
+      if self.staged[index].made.slot.is_some() {
+        index += 1;
+        continue;
+      }
+      let staged = self.staged.remove(index).expect("index is in range");
+      self.count_failed(staged.made, LATE);
     }
     let aborted: Vec<Id> = self
       .in_flight_info
       .iter()
-      .filter(|(_, info)| covered(info.seq))
+      .filter(|(_, info)| covered(info.made.seq))
       .map(|(id, _)| *id)
       .collect();
     if !aborted.is_empty() {
@@ -822,15 +1175,21 @@ impl<A: Aggregator> EventLoop<A> {
     if items > 0 {
       self.cx.stats.failed(Settled::items(items, bytes), STOPPED);
     }
-    for staged in std::mem::take(&mut self.staged) {
-      self
-        .cx
-        .stats
-        .failed(Settled::document(staged.items, staged.bytes), STOPPED);
-    }
     self.in_flight.abort_all();
     while let Some(joined) = self.in_flight.join_next_with_id().await {
       self.settle(joined);
+    }
+    // Spooled documents stay on disk (and pending): the next process on the spool replays them.
+    for staged in std::mem::take(&mut self.staged) {
+      if staged.made.slot.is_none() {
+        self.count_failed(staged.made, STOPPED);
+      }
+    }
+    if let Some(state) = self.spool.as_mut() {
+      if let Err(err) = state.spool.close() {
+        let error = QueueError::Spool(format!("could not sync the spool at shutdown: {err}"));
+        self.cx.report(error);
+      }
     }
     // Flushes still waiting (or arriving now) resolve with the accounting as it stands.
     for waiter in std::mem::take(&mut self.waiters) {
@@ -876,3 +1235,7 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 #[path = "queue_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "queue_spool_tests.rs"]
+mod spool_tests;

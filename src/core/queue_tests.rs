@@ -14,15 +14,15 @@ use crate::core::record::LlmInput;
 use crate::core::scouter_queue::ScouterQueues;
 use crate::core::transport::{MockStore, TransportConfig};
 
-fn fixture(name: &str) -> PathBuf {
+pub(super) fn fixture(name: &str) -> PathBuf {
   PathBuf::from(env!("CARGO_MANIFEST_DIR"))
     .join("__test__/fixtures")
     .join(name)
 }
 
-type Reports = Arc<Mutex<Vec<(String, String)>>>;
+pub(super) type Reports = Arc<Mutex<Vec<(String, String)>>>;
 
-async fn open(
+pub(super) async fn open(
   names: &[(&str, &str)],
   store: &Arc<MockStore>,
   options: QueueOptions,
@@ -67,7 +67,7 @@ fn psi_rows(values: &[f64]) -> ItemBatch {
   ))
 }
 
-fn documents(store: &MockStore) -> Vec<Value> {
+pub(super) fn documents(store: &MockStore) -> Vec<Value> {
   store
     .documents()
     .iter()
@@ -458,6 +458,7 @@ fn queue_with<A: Aggregator>(aggregator: A, store: &Arc<MockStore>) -> (Arc<Queu
       RetryPolicy::new(0),
       &QueueOptions::default(),
       sink,
+      None,
     ),
   );
   (bus, reports)
@@ -715,6 +716,7 @@ async fn a_panic_in_the_event_loop_fails_what_is_pending_and_is_reported() {
     RetryPolicy::new(0),
     &QueueOptions::default(),
     sink,
+    None,
   );
   bus.push(psi_rows(&[1.0; 1500])).unwrap();
   bus.flush(soon()).await.unwrap_err();

@@ -4,10 +4,10 @@
 //! their deadline (by default `flush_timeout`) has passed. Shutdown runs once: later calls, and
 //! flushes asked for once it has started, get its result.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
@@ -19,6 +19,7 @@ use crate::core::panic_report::{self, PanicObserver};
 use crate::core::profile::DriftProfile;
 use crate::core::queue::{ErrorSink, QueueBus, QueueOptions};
 use crate::core::retry::RetryPolicy;
+use crate::core::spool::{QueueSpool, Recovered, SpoolDir};
 use crate::core::transport::{check_ready, Transport, TransportConfig, TransportEvents};
 
 /// The alias reported with failures of the transport itself, which belong to every queue.
@@ -34,6 +35,9 @@ pub struct ScouterQueues {
   /// Set by the first `shutdown`; from then on `flush` returns the shutdown's result.
   shutting_down: AtomicBool,
   shutdown: OnceCell<Result<()>>,
+  /// The spool directory's lock and budget, held until the shutdown has closed every queue's
+  /// spool, so that a later `fromPath` in this process can take the directory over.
+  spool_dir: Mutex<Option<SpoolDir>>,
   /// Puts panics from any runtime thread into these queues' stats and `onError`.
   _panic_observer: Arc<PanicObserver>,
 }
@@ -59,6 +63,12 @@ impl ScouterQueues {
     })
     .await
     .map_err(|err| QueueError::Internal(format!("profile loading stopped: {err}")))??;
+    let spool_options = options.spool.clone();
+    let keys: Vec<String> = spool_keys(&profiles);
+    let (spool_dir, mut spools) =
+      tokio::task::spawn_blocking(move || open_spools(spool_options, &keys))
+        .await
+        .map_err(|err| QueueError::Internal(format!("spool opening stopped: {err}")))??;
 
     let transport_sink = Arc::clone(&sink);
     let events = TransportEvents::new(move |error| {
@@ -77,6 +87,7 @@ impl ScouterQueues {
     let mut queues = BTreeMap::new();
     for (alias, mut profile) in profiles {
       warnings.append(&mut profile.warnings);
+      let spool = spools.as_mut().map(|spools| spools.remove(0));
       let bus = QueueBus::start(
         alias.clone(),
         profile,
@@ -84,6 +95,7 @@ impl ScouterQueues {
         policy,
         options,
         Arc::clone(&sink),
+        spool,
       );
       queues.insert(alias, bus);
     }
@@ -105,6 +117,7 @@ impl ScouterQueues {
       flush_timeout: options.flush_timeout,
       shutting_down: AtomicBool::new(false),
       shutdown: OnceCell::new(),
+      spool_dir: Mutex::new(spool_dir),
       _panic_observer: panic_observer,
     })
   }
@@ -170,6 +183,12 @@ impl ScouterQueues {
           "close",
           tokio::time::timeout_at(deadline, self.transport.close()).await,
         );
+        // Every queue's spool is closed (its task has ended): the directory is free again.
+        self
+          .spool_dir
+          .lock()
+          .unwrap_or_else(|poison| poison.into_inner())
+          .take();
         result
       })
       .await
@@ -216,4 +235,41 @@ impl ScouterQueues {
     }
     first_error.map_or(Ok(()), Err)
   }
+}
+
+/// The key of each queue's spool: its identifier, or, when two aliases share one, the identifier
+/// and the alias, so that no two queues ever append to the same segments.
+fn spool_keys(profiles: &[(String, DriftProfile)]) -> Vec<String> {
+  let mut seen = HashSet::new();
+  profiles
+    .iter()
+    .map(|(alias, profile)| {
+      let identifier = profile.identifier();
+      if seen.insert(identifier.clone()) {
+        identifier
+      } else {
+        format!("{identifier}@{alias}")
+      }
+    })
+    .collect()
+}
+
+/// A queue's spool, and what it recovered from an earlier process.
+type QueueSpoolOpened = (QueueSpool, Recovered);
+
+/// Locks the spool directory and opens one spool per queue (in `keys` order), recovering what an
+/// earlier process left. Nothing without `spoolDir`.
+fn open_spools(
+  options: Option<crate::core::spool::SpoolOptions>,
+  keys: &[String],
+) -> Result<(Option<SpoolDir>, Option<Vec<QueueSpoolOpened>>)> {
+  let Some(options) = options else {
+    return Ok((None, None));
+  };
+  let dir = SpoolDir::open(options)?;
+  let spools = keys
+    .iter()
+    .map(|key| dir.open_queue(key))
+    .collect::<Result<Vec<_>>>()?;
+  Ok((Some(dir), Some(spools)))
 }

@@ -33,6 +33,15 @@ pub struct StatsSnapshot {
   pub documents: u64,
   /// Documents that failed after all retries.
   pub publish_failures: u64,
+  /// Documents on disk in the spool, not yet confirmed (this process's and replayed ones).
+  pub spooled_documents: u64,
+  /// What those documents take on disk.
+  pub spooled_bytes: u64,
+  /// Items counted in `pending` whose documents are on disk (not in memory, so not bounded by
+  /// `max_pending_items`).
+  pub spooled_items: u64,
+  /// Documents an earlier process left in the spool that this one delivered.
+  pub replayed_documents: u64,
   pub last_publish_at: Option<DateTime<Utc>>,
   pub last_error: Option<String>,
 }
@@ -93,7 +102,9 @@ impl QueueStats {
     let items = batch.len();
     self.with(|s| {
       s.inserted += items as u64;
-      let room = usize::try_from(self.max_pending.saturating_sub(s.pending)).unwrap_or(usize::MAX);
+      // Items whose documents wait on disk hold no memory: only the others count against the bound.
+      let in_memory = s.pending.saturating_sub(s.spooled_items);
+      let room = usize::try_from(self.max_pending.saturating_sub(in_memory)).unwrap_or(usize::MAX);
       let room_bytes = self.max_pending_bytes.saturating_sub(s.pending_bytes);
       let accepted = batch.fitting(items.min(room), room_bytes);
       let bytes = batch.bytes_of_first(accepted);
@@ -129,8 +140,7 @@ impl QueueStats {
   /// A batch settled: its records (possibly none) were confirmed.
   pub fn published(&self, settled: Settled, records: u64, at: DateTime<Utc>) {
     self.with(|s| {
-      settle(&mut s.pending, settled.items, &mut s.last_error);
-      settle(&mut s.pending_bytes, settled.bytes, &mut s.last_error);
+      leave_pending(s, settled);
       s.published += settled.items;
       s.records += records;
       s.documents += settled.documents;
@@ -144,8 +154,7 @@ impl QueueStats {
   /// delivered, or they never became one (a panic, a stop, a deadline).
   pub fn failed(&self, settled: Settled, error: &str) {
     self.with(|s| {
-      settle(&mut s.pending, settled.items, &mut s.last_error);
-      settle(&mut s.pending_bytes, settled.bytes, &mut s.last_error);
+      leave_pending(s, settled);
       s.failed += settled.items;
       s.publish_failures += settled.documents;
       s.last_error = Some(error.to_string());
@@ -162,11 +171,53 @@ impl QueueStats {
     })
   }
 
-  /// Every pending item, counted as failed (the event task died).
+  /// A document moved to the spool: its items stay pending, but on disk, so they no longer count
+  /// against the memory bounds.
+  pub fn spooled(&self, items: u64, bytes: u64, disk: u64) {
+    self.with(|s| {
+      settle(&mut s.pending_bytes, bytes, &mut s.last_error);
+      s.spooled_items += items;
+      s.spooled_documents += 1;
+      s.spooled_bytes += disk;
+    })
+  }
+
+  /// Documents an earlier process left in the spool, found at start.
+  pub fn replay_found(&self, documents: u64, disk: u64) {
+    self.with(|s| {
+      s.spooled_documents += documents;
+      s.spooled_bytes += disk;
+    })
+  }
+
+  /// A replayed document left the spool: delivered, or dropped or failed for good.
+  pub fn replay_settled(&self, disk: u64, delivered: bool) {
+    self.with(|s| {
+      settle(&mut s.spooled_documents, 1, &mut s.last_error);
+      settle(&mut s.spooled_bytes, disk, &mut s.last_error);
+      if delivered {
+        s.replayed_documents += 1;
+      }
+    })
+  }
+
+  /// A spooled document dropped to keep the spool within `spoolMaxBytes`: its items count as
+  /// dropped, as items refused at the memory bounds do without a spool.
+  pub fn spill_dropped(&self, settled: Settled, error: &str) {
+    self.with(|s| {
+      leave_pending(s, settled);
+      s.dropped += settled.items;
+      s.last_error = Some(error.to_string());
+    })
+  }
+
+  /// Every pending item not on disk, counted as failed (the event task died). Items whose
+  /// documents are in the spool stay pending: the next process replays them.
   pub fn fail_all_pending(&self, error: &str) {
     self.with(|s| {
-      s.failed += s.pending;
-      s.pending = 0;
+      let lost = s.pending.saturating_sub(s.spooled_items);
+      s.failed += lost;
+      s.pending -= lost;
       s.pending_bytes = 0;
       s.last_error = Some(error.to_string());
     })
@@ -182,12 +233,26 @@ impl QueueStats {
   }
 }
 
+/// Takes settled items out of `pending` (and, for a spooled document, out of the spool's counts).
+fn leave_pending(s: &mut StatsSnapshot, settled: Settled) {
+  settle(&mut s.pending, settled.items, &mut s.last_error);
+  settle(&mut s.pending_bytes, settled.bytes, &mut s.last_error);
+  if let Some(disk) = settled.disk {
+    settle(&mut s.spooled_items, settled.items, &mut s.last_error);
+    settle(&mut s.spooled_documents, 1, &mut s.last_error);
+    settle(&mut s.spooled_bytes, disk, &mut s.last_error);
+  }
+}
+
 /// Items leaving the pending state together, with their bytes and the documents they made.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Settled {
   pub items: u64,
+  /// Bytes still counted in `pending_bytes` (0 for a spooled document: they left at spooling).
   pub bytes: u64,
   pub documents: u64,
+  /// For a document in the spool: what it took on disk.
+  pub disk: Option<u64>,
 }
 
 impl Settled {
@@ -197,6 +262,7 @@ impl Settled {
       items,
       bytes,
       documents: 1,
+      disk: None,
     }
   }
 
@@ -206,6 +272,7 @@ impl Settled {
       items,
       bytes,
       documents: 0,
+      disk: None,
     }
   }
 }
@@ -274,6 +341,47 @@ mod tests {
     stats.admit(&rows(10));
     stats.failed(Settled::items(10, 120), "stopped");
     assert_eq!(stats.snapshot().publish_failures, 0);
+  }
+
+  #[test]
+  fn spooled_items_stay_pending_but_free_the_memory_bounds() {
+    let stats = QueueStats::new(10, 1000);
+    assert_eq!(stats.admit(&rows(10)).0, 10);
+    assert_eq!(stats.admit(&rows(1)).0, 0, "the bound is reached");
+    stats.spooled(10, 120, 500);
+    let s = stats.snapshot();
+    assert_eq!((s.pending, s.pending_bytes, s.spooled_items), (10, 0, 10));
+    assert_eq!((s.spooled_documents, s.spooled_bytes), (1, 500));
+    assert_eq!(stats.admit(&rows(4)).0, 4, "on disk, they no longer count");
+    let on_disk = Settled {
+      disk: Some(500),
+      ..Settled::document(10, 0)
+    };
+    stats.spill_dropped(on_disk, "spool full");
+    let s = stats.snapshot();
+    assert_eq!((s.pending, s.dropped, s.spooled_items), (4, 11, 0));
+    assert_eq!((s.spooled_documents, s.spooled_bytes), (0, 0));
+    assert!(s.balanced(), "{s:?}");
+    stats.replay_found(2, 300);
+    stats.replay_settled(100, true);
+    stats.replay_settled(200, false);
+    let s = stats.snapshot();
+    assert_eq!(
+      (s.spooled_documents, s.spooled_bytes, s.replayed_documents),
+      (0, 0, 1)
+    );
+    assert!(s.balanced());
+  }
+
+  #[test]
+  fn a_dead_task_fails_what_was_in_memory_and_leaves_the_spool_alone() {
+    let stats = QueueStats::new(100, u64::MAX);
+    stats.admit(&rows(30));
+    stats.spooled(20, 240, 900);
+    stats.fail_all_pending("panic");
+    let s = stats.snapshot();
+    assert_eq!((s.pending, s.failed, s.spooled_items), (20, 10, 20));
+    assert!(s.balanced());
   }
 
   #[test]

@@ -16,9 +16,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::frame::{
-  self, SpooledDocument, ACK_ENTRY, FRAME_HEADER, SEGMENT_MAGIC,
-};
+use super::frame::{self, SpooledDocument, ACK_ENTRY, FRAME_HEADER, SEGMENT_MAGIC};
 use super::{SpoolBudget, SpoolSync, SYNC_INTERVAL};
 use crate::core::profile::DriftKind;
 use crate::core::record::Document;
@@ -100,7 +98,10 @@ impl QueueSpool {
     for entry in std::fs::read_dir(&dir)? {
       let name = entry?.file_name();
       let name = name.to_string_lossy();
-      if let Some(id) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) {
+      if let Some(id) = name
+        .strip_suffix(".seg")
+        .and_then(|s| s.parse::<u64>().ok())
+      {
         ids.push(id);
       }
     }
@@ -250,7 +251,10 @@ impl QueueSpool {
       self.start_segment()?;
     }
     let id = self.active.expect("a segment was started");
-    let segment = self.segments.get_mut(&id).expect("the active segment exists");
+    let segment = self
+      .segments
+      .get_mut(&id)
+      .expect("the active segment exists");
     let writer = segment.writer.as_mut().expect("the active segment is open");
     let offset = segment.data_len;
     if let Err(err) = writer.write_all(&self.scratch) {

@@ -10,7 +10,11 @@ fn document(id: u64, pad: usize) -> Document {
   Document {
     kind: DriftKind::Llm,
     record_count: 1,
-    json: format!(r#"{{"records":[{{"id":{id},"pad":"{}"}}]}}"#, "x".repeat(pad)).into_bytes(),
+    json: format!(
+      r#"{{"records":[{{"id":{id},"pad":"{}"}}]}}"#,
+      "x".repeat(pad)
+    )
+    .into_bytes(),
   }
 }
 
@@ -114,7 +118,11 @@ fn a_torn_tail_is_cut_off_and_reported_once() {
   drop(file);
   let (spool, recovered, _) = open(dir.path(), 1 << 20);
   assert_eq!(recovered.damage.len(), 1);
-  assert!(recovered.damage[0].contains("cut short"), "{:?}", recovered.damage);
+  assert!(
+    recovered.damage[0].contains("cut short"),
+    "{:?}",
+    recovered.damage
+  );
   assert!(recovered.damage[0].contains("the 2 documents before it are kept"));
   let ids: Vec<u64> = recovered
     .replay
@@ -150,7 +158,11 @@ fn a_damaged_byte_in_a_frame_stops_recovery_there() {
 #[test]
 fn files_that_are_not_segments_are_left_alone() {
   let dir = tempfile::tempdir().unwrap();
-  std::fs::write(dir.path().join("00000000000000000005.seg"), b"not a spool file").unwrap();
+  std::fs::write(
+    dir.path().join("00000000000000000005.seg"),
+    b"not a spool file",
+  )
+  .unwrap();
   std::fs::write(dir.path().join("notes.txt"), b"hello").unwrap();
   let (mut spool, recovered, _) = open(dir.path(), 1 << 20);
   assert_eq!(recovered.damage.len(), 1);
