@@ -90,9 +90,10 @@ pub type ErrorSink = Arc<dyn Fn(&str, &QueueError) + Send + Sync>;
 const STAGED_MEMORY: u64 = 8 * 1024 * 1024;
 
 /// With a spool, a document every transport failed waits this long before it is offered again,
-/// doubling up to `SPOOL_RETRY_MAX` while failures continue.
+/// doubling per wave of failures up to `SPOOL_RETRY_MAX` while they continue: a transport back
+/// from an outage gets its first document at most that long afterwards.
 const SPOOL_RETRY_FIRST: Duration = Duration::from_secs(1);
-const SPOOL_RETRY_MAX: Duration = Duration::from_secs(30);
+const SPOOL_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Runs the buffer holds before it merges them: a batch crosses from JavaScript as one run (up
 /// to 512 rows), so this is only reached by many tiny batches, and merging keeps it fixed-size.
@@ -1037,9 +1038,14 @@ impl<A: Aggregator> EventLoop<A> {
           .spool
           .as_mut()
           .expect("spooled documents exist only with a spool");
-        let wait = state.retry_wait;
-        state.retry_wait = (wait * 2).min(SPOOL_RETRY_MAX);
-        state.retry_at = Some(Instant::now() + wait);
+        let now = Instant::now();
+        // One pause per wave of failures (the documents in flight together), doubling per wave.
+        if state.retry_at.is_none_or(|at| at <= now) {
+          let wait = state.retry_wait;
+          state.retry_wait = (wait * 2).min(SPOOL_RETRY_MAX);
+          state.retry_at = Some(now + wait);
+        }
+        let wait = state.retry_at.map_or(Duration::ZERO, |at| at - now);
         error.message = format!(
           "{} (kept in the spool; offered again in {} ms)",
           error.message,
