@@ -1101,7 +1101,17 @@ impl<A: Aggregator> EventLoop<A> {
     // Barriers grow with arrival order: the last expired flush covers the earlier ones.
     let (barrier, target) = (self.waiters[last].barrier, self.waiters[last].target);
     const LATE: &str = "not published before the flush deadline";
-    if target.is_none() {
+    if target.is_none() && self.spool.is_some() {
+      // With a spool, what the flush covers becomes documents on disk now (local work, no
+      // waiting on the transport) rather than failing: it stays pending there.
+      while self.received < barrier {
+        let Ok(batch) = data.try_recv() else { break };
+        self.take(batch);
+        self.absorb_current();
+      }
+      self.absorb_current();
+      self.cut();
+    } else if target.is_none() {
       let (mut items, mut bytes) = self.discard_unaggregated();
       while self.received < barrier {
         let Ok(batch) = data.try_recv() else { break };
@@ -1147,6 +1157,20 @@ impl<A: Aggregator> EventLoop<A> {
     }
     // Deadlines are met even if something above left work behind: resolve them now.
     self.resolve_waiters(|waiter| waiter.deadline <= now);
+  }
+
+  /// Moves the current batch into the buffer, cutting a document each time the buffer fills.
+  fn absorb_current(&mut self) {
+    while let Some(mut run) = self.current.take() {
+      let front = run.split_front(self.capacity - self.buffered);
+      self.buffer_run(front);
+      if !run.is_empty() {
+        self.current = Some(run);
+      }
+      if self.buffered >= self.capacity {
+        self.cut();
+      }
+    }
   }
 
   /// Empties the buffer and the current batch without aggregating them; returns the items and
