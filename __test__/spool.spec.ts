@@ -12,7 +12,6 @@ import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { ConfigError, HttpConfig, LLMRecord, MockConfig, ScouterQueue, type ScouterQueueError } from '../ts/index'
-import { runInChild } from './helpers/child'
 import { profiles, tempDir } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
 import { diskUsage, frames, nOf, segments } from './helpers/spool'
@@ -128,15 +127,16 @@ test('a segment cut mid-record by a crash: everything before it is delivered, th
 })
 
 test('a full spool drops its oldest documents, counted exactly, and never passes spoolMaxBytes', async (t) => {
+  // A transport that takes a minute per document: the first 64 (maxInFlight) are in flight for
+  // the whole test, everything after waits on disk until the spool fills.
   const mock = new MockConfig({ maxRetries: 0 })
-  mock.failNext(1e9)
+  mock.setLatencyMs(60_000)
   const spoolDir = tempDir()
   const spoolMaxBytes = 65_536
   const errors: ScouterQueueError[] = []
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, mock, {
     spoolDir,
     spoolMaxBytes,
-    maxPendingItems: 100,
     onError: (error) => errors.push(error),
   })
   const queue = queues.get('llm')
@@ -149,9 +149,13 @@ test('a full spool drops its oldest documents, counted exactly, and never passes
       peak = Math.max(peak, diskUsage(spoolDir))
     }
   }
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  peak = Math.max(peak, diskUsage(spoolDir))
-  const full = queue.stats()
+  // Until the event loop has made every record a document (on disk) or dropped it.
+  let full = queue.stats()
+  for (let waited = 0; full.spooledDocuments !== full.pending && waited < 20_000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    peak = Math.max(peak, diskUsage(spoolDir))
+    full = queue.stats()
+  }
   t.is(full.inserted, count)
   t.true(full.dropped > 0)
   t.is(full.dropped + full.pending, count, 'nothing failed: dropped or waiting on disk')
@@ -159,34 +163,48 @@ test('a full spool drops its oldest documents, counted exactly, and never passes
   t.true(peak <= spoolMaxBytes, `the spool took ${peak} bytes`)
   t.is(errors.filter((e) => e.code === 'SCOUTER_SPOOL' && /spool is full/.test(e.message)).length, 1, 'reported once per run of drops')
 
-  mock.failNext(0)
-  const stats = (await queues.shutdown(60_000)).llm!
-  const kept = mock.rawDocuments().map(nOf)
-  t.is(new Set(kept).size, kept.length, 'none delivered twice')
-  t.is(kept.length, count - full.dropped)
-  // The oldest documents not in flight are dropped: one handed over when the spool filled may be
-  // confirmed any moment, so it is never dropped. Documents are in flight only in a retry wave
-  // (at most 64, maxInFlight); when none coincides with the drops, the kept ones are exactly the newest.
-  const older = kept.filter((n) => n < full.dropped)
-  t.true(older.length <= 64, `${older.length} older documents kept`)
-  t.true(kept.every((n) => n >= full.dropped - 64), 'only documents just before the cut can have been in flight')
-  t.is(stats.published, count - full.dropped)
-  t.is(stats.dropped, full.dropped)
-  t.is(stats.pending, 0)
+  // A shutdown that cannot wait leaves everything on disk; a healthy process delivers it.
+  const stopped = (await queues.shutdown(100)).llm!
+  t.is(stopped.pending, count - full.dropped, 'in flight or on disk, all still pending')
+  t.is(stopped.dropped, full.dropped)
+  const healthy = new MockConfig()
+  const next = await ScouterQueue.fromPath({ llm: profiles.llm }, healthy, { spoolDir, spoolMaxBytes })
+  const stats = (await next.shutdown(30_000)).llm!
+  const kept = healthy.rawDocuments().map(nOf)
+  // The documents in flight are never dropped (they may be confirmed any moment); of the others,
+  // the oldest went.
+  t.deepEqual(sorted(kept), [...range(0, 64), ...range(64 + full.dropped, count)])
+  t.is(stats.replayedDocuments, count - full.dropped)
+  t.is(diskUsage(spoolDir), 0)
 })
 
 test('a second live process on the same spoolDir gets a ConfigError, and the directory is free after shutdown', async (t) => {
   const spoolDir = tempDir()
-  const holder = runInChild(`
-    const queues = await lib.ScouterQueue.fromPath({ llm: fixtures.llm }, new lib.MockConfig(), { spoolDir: ${JSON.stringify(spoolDir)} })
-    console.log('locked')
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-    await queues.shutdown()`)
-  await new Promise((resolve) => setTimeout(resolve, 900))
+  // The holder takes the lock, says so, and shuts down when its stdin closes.
+  const script = `
+    const lib = require(${JSON.stringify(join(root, 'ts', 'index.ts'))})
+    ;(async () => {
+      const queues = await lib.ScouterQueue.fromPath({ llm: ${JSON.stringify(profiles.llm)} }, new lib.MockConfig(), { spoolDir: ${JSON.stringify(spoolDir)} })
+      console.log('locked')
+      process.stdin.resume().on('end', () => queues.shutdown().then(() => console.log('released')))
+    })()`
+  const holder = spawn(process.execPath, ['--import=tsx', '-e', script], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] })
+  let output = ''
+  const said = (word: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => (output.includes(word) ? resolve() : undefined)
+      holder.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk
+        check()
+      })
+      holder.on('close', () => reject(new Error(`the holder ended before saying '${word}': ${output}`)))
+      check()
+    })
+  await said('locked')
   const refused = await t.throwsAsync(ScouterQueue.fromPath({ llm: profiles.llm }, new MockConfig(), { spoolDir }), { instanceOf: ConfigError })
-  t.regex(refused!.message, /already in use by another live ScouterQueue \(process \d+\)/)
-  const child = await holder
-  t.is(child.stdout.trim(), 'locked')
+  t.regex(refused!.message, new RegExp(`already in use by another live ScouterQueue \\(process ${holder.pid}\\)`))
+  holder.stdin.end()
+  await said('released')
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, new MockConfig(), { spoolDir })
   await queues.shutdown()
   t.pass()
