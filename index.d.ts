@@ -132,6 +132,12 @@ export interface BindingQueueOptions {
   maxInFlight?: number
   /** Reject instead of starting when the transport cannot connect in time. */
   connectTimeoutMs?: number
+  /** The write-ahead disk spool's directory; no spool without it. */
+  spoolDir?: string
+  /** @default 1073741824 (1 GiB) */
+  spoolMaxBytes?: number
+  /** `"always"`, `"interval"` or `"never"`. @default "interval" */
+  spoolSync?: string
 }
 
 /** One queue's counters; see `QueueStats` in the TypeScript API for their meaning. */
@@ -148,6 +154,12 @@ export interface BindingQueueStats {
   records: number
   documents: number
   publishFailures: number
+  /** Documents waiting in the disk spool (this process's and an earlier one's). */
+  spooledDocuments: number
+  /** What those documents take on disk. */
+  spooledBytes: number
+  /** Documents an earlier process left in the spool that this one delivered. */
+  replayedDocuments: number
   /** Milliseconds since the epoch. */
   lastPublishAt?: number
   lastError?: string

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 
-import { ConfigError, HttpConfig, LLMRecord, MockConfig, ScouterQueue, type ScouterQueueError } from '../ts/index'
+import { ConfigError, HttpConfig, LLMRecord, MockConfig, ScouterQueue, SpoolError, type ScouterQueueError } from '../ts/index'
 import { profiles, tempDir } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
 import { diskUsage, frames, nOf, segments } from './helpers/spool'
@@ -123,6 +123,7 @@ test('a segment cut mid-record by a crash: everything before it is delivered, th
   t.is(stats.replayedDocuments, count - 1)
   t.is(errors.length, 1, errors.map((e) => e.message).join('\n'))
   t.is(errors[0]!.code, 'SCOUTER_SPOOL')
+  t.true(errors[0] instanceof SpoolError)
   t.regex(errors[0]!.message, /cut short at byte \d+ .*the \d+ documents before it are kept/)
 })
 

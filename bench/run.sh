@@ -13,3 +13,4 @@ node bench/stall.js
 node bench/event-loop.js
 node bench/memory.js
 node bench/lifecycle.js
+node bench/spool.js

@@ -44,6 +44,17 @@ export class TransportError extends ScouterQueueError {
   }
 }
 
+/**
+ * Reported to `onError`: the disk spool (`spoolDir`) could not be written or read, held a record
+ * torn by a crash (cut off; the records before it are kept), or is full and drops its oldest
+ * documents (counted in `stats().dropped`).
+ */
+export class SpoolError extends ScouterQueueError {
+  constructor(message: string) {
+    super('SCOUTER_SPOOL', message)
+  }
+}
+
 /** `insert` on a queue that was shut down. */
 export class QueueClosedError extends ScouterQueueError {
   constructor(alias: string) {
@@ -76,6 +87,8 @@ export function errorFromBinding(error: BindingError | BindingErrorEvent): Scout
       return new ConfigError(error.message)
     case 'SCOUTER_TRANSPORT':
       return new TransportError(error.message)
+    case 'SCOUTER_SPOOL':
+      return new SpoolError(error.message)
     default:
       return new ScouterQueueError(error.code, error.message)
   }

@@ -36,6 +36,7 @@ export {
   ProfileError,
   ConfigError,
   TransportError,
+  SpoolError,
   QueueClosedError,
   UnknownAliasError,
 } from './errors'
