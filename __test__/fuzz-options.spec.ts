@@ -151,6 +151,29 @@ test.serial('fuzz: fromPath options (Mock transport)', async (t) => {
   })
 })
 
+test.serial('fuzz: spool options (directories inside a temporary directory)', async (t) => {
+  const dir = tempDir()
+  const cwd = process.cwd()
+  // Relative names land in `dir`; none contains a slash or is `..`, so every spool stays there.
+  process.chdir(dir)
+  try {
+    const spoolDir = fc.oneof(
+      { weight: 4, arbitrary: fc.string({ maxLength: 12 }).filter((s) => !s.includes('/') && s !== '..') },
+      { weight: 1, arbitrary: fc.constantFrom('', '.', 'a\0b', 'x'.repeat(300)) },
+      { weight: 1, arbitrary: number },
+      { weight: 1, arbitrary: fc.constantFrom(null, true, {}, [], () => 'd', Symbol('s')) },
+    )
+    const arbitrary = options({
+      spoolDir: mostly(spoolDir, spoolDir),
+      spoolMaxBytes: mostly(fc.integer({ min: 65_536, max: 2 ** 40 })),
+      spoolSync: mostly(fc.constantFrom('interval', 'always', 'never'), fc.oneof(value, fc.constantFrom('ALWAYS', 'sometimes', ''))),
+    })
+    await fuzz(t, arbitrary, async (input) => works(new MockConfig(), input as ScouterQueueOptions))
+  } finally {
+    process.chdir(cwd)
+  }
+})
+
 test.serial('fuzz: MockConfig options', async (t) => {
   await fuzz(t, options({ maxRetries: retries }), async (input) => {
     const made = refusedOr(() => new MockConfig(input as never))

@@ -17,7 +17,7 @@ mod queue_spool;
 pub use lock::SpoolLock;
 pub use queue_spool::{QueueSpool, Recovered, Replayed, SpoolSlot};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,7 +143,8 @@ impl SpoolDir {
     self.options.dir.join(escape(key))
   }
 
-  /// Opens the spool of one queue.
+  /// Opens the spool of one queue; a directory that cannot be used is a `ConfigError` of
+  /// `fromPath`.
   pub fn open_queue(&self, key: &str) -> Result<(QueueSpool, Recovered)> {
     let dir = self.queue_dir(key);
     QueueSpool::open(
@@ -152,13 +153,13 @@ impl SpoolDir {
       self.options.segment_bytes(),
       Arc::clone(&self.budget),
     )
-    .map_err(|err| spool_error(&dir, &err))
+    .map_err(|err| {
+      QueueError::Config(format!(
+        "spoolDir: cannot use {}: {err}",
+        dir.display()
+      ))
+    })
   }
-}
-
-/// An I/O failure of the spool, for `onError`.
-pub fn spool_error(path: &Path, err: &std::io::Error) -> QueueError {
-  QueueError::Spool(format!("{}: {err}", path.display()))
 }
 
 fn escape(key: &str) -> String {
