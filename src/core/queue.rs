@@ -95,6 +95,11 @@ const STAGED_MEMORY: u64 = 8 * 1024 * 1024;
 const SPOOL_RETRY_FIRST: Duration = Duration::from_secs(1);
 const SPOOL_RETRY_MAX: Duration = Duration::from_secs(5);
 
+/// Without a spool, documents made ahead of a free in-flight slot: enough to keep the transport
+/// busy while the next one is aggregated, few enough that a stalled transport holds items in the
+/// lane (bounded by `maxPendingItems`) rather than in documents.
+const STAGE_AHEAD: usize = 8;
+
 /// Runs the buffer holds before it merges them: a batch crosses from JavaScript as one run (up
 /// to 512 rows), so this is only reached by many tiny batches, and merging keeps it fixed-size.
 const BUFFER_RUNS: usize = 64;
@@ -575,11 +580,12 @@ impl<A: Aggregator> EventLoop<A> {
       }
       let deadline = self.waiters.iter().map(|w| w.deadline).min();
       // With a spool, documents the transport cannot take yet wait on disk, so the lane keeps
-      // being read; without one, a busy transport holds items back in the bounded lane.
+      // being read; without one, a few documents are made ahead of a free slot (aggregation
+      // overlaps the transport's round trips) and then a busy transport holds items back in the
+      // bounded lane.
       let spooling = self.spool.is_some();
-      let idle = self.current.is_none() && (spooling || self.staged.is_empty());
-      let can_take =
-        self.data_open && idle && (spooling || self.in_flight.len() < self.cx.max_in_flight);
+      let idle = self.current.is_none() && (spooling || self.staged.len() < STAGE_AHEAD);
+      let can_take = self.data_open && idle;
       let sync_at = self.spool.as_ref().and_then(|s| s.spool.sync_at());
       let retry_at = self
         .spool
@@ -672,7 +678,7 @@ impl<A: Aggregator> EventLoop<A> {
           self.hand_over(staged);
         }
       }
-      if !self.staged.is_empty() && self.spool.is_none() {
+      if self.staged.len() >= STAGE_AHEAD && self.spool.is_none() {
         break;
       }
       if let Some(mut run) = self.current.take() {

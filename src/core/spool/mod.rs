@@ -153,12 +153,7 @@ impl SpoolDir {
       self.options.segment_bytes(),
       Arc::clone(&self.budget),
     )
-    .map_err(|err| {
-      QueueError::Config(format!(
-        "spoolDir: cannot use {}: {err}",
-        dir.display()
-      ))
-    })
+    .map_err(|err| QueueError::Config(format!("spoolDir: cannot use {}: {err}", dir.display())))
   }
 }
 
