@@ -2,6 +2,7 @@
  * scouter-queue: stream ML-monitoring data from Node.js to a Scouter server. Public exports only.
  */
 export { ScouterQueue, type ScouterQueueOptions, type ScouterQueueStats } from './scouter-queue'
+export type { ShutdownHooksOptions, ShutdownSignal } from './shutdown-hooks'
 export { Queue, type DriftKind, type QueueItem } from './queue'
 export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'
 export { Metric, Metrics } from './builders/metric'

@@ -8,12 +8,31 @@ import { fileURLToPath } from 'node:url'
 
 import native = require('./native')
 import { describe, isPlainObject } from './builders/check'
-import { MAX_DURATION_MS } from './config/env'
+import { checkTimeout } from './config/env'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
 import { drain, Lifecycle } from './internal'
+import { watchPendingAtExit } from './pending-at-exit'
 import { Queue } from './queue'
+import { resolveShutdownHooksOptions, ShutdownHooks, type ShutdownHooksOptions } from './shutdown-hooks'
 import type { QueueStats } from './stats'
+
+// The type of `Symbol.asyncDispose`, for programs compiled without `@types/node` or TypeScript's
+// `esnext.disposable` lib: the same declaration as both (they merge), so that this package's
+// declarations stand on their own.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol
+  }
+}
+
+/**
+ * The key of `[Symbol.asyncDispose]()`. Node has had `Symbol.asyncDispose` since 20.4 (18.18);
+ * before that, the key transpilers fall back to for `await using` (esbuild, tsx, Babel, SWC) is
+ * `Symbol.for('Symbol.asyncDispose')`.
+ */
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose)
 
 /** Options of {@link ScouterQueue.fromPath}. */
 export interface ScouterQueueOptions {
@@ -86,30 +105,55 @@ const NUMBER_OPTIONS = ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs'
 export type ScouterQueueStats = Record<string, QueueStats>
 
 const DEFAULT_MAX_PENDING = 100_000
+/** The native default of `flushTimeoutMs`: the deadline of a shutdown hook without `timeoutMs`. */
+const DEFAULT_FLUSH_TIMEOUT_MS = 30_000
 
 /**
  * The queues of a set of drift profiles, publishing to one transport.
+ *
+ * A process that exits with items not yet published (no `shutdown()`, no shutdown hooks) emits
+ * one process warning, code `SCOUTER_PENDING_AT_EXIT`, naming how many are lost.
  *
  * @example
  * const queues = await ScouterQueue.fromPath({ psi: './psi_profile.json' }, new FileConfig())
  * queues.get('psi').insert(Features.fromObject({ feature_0: 1.5, color: 'red' }))
  * await queues.shutdown()
+ *
+ * @example
+ * // `await using` shuts down when the block is left, however it is left.
+ * await using queues = await ScouterQueue.fromPath({ psi: './psi_profile.json' })
  */
 export class ScouterQueue {
   readonly #native: native.BindingScouterQueue
   readonly #queues: ReadonlyMap<string, Queue>
   readonly #transport: TransportConfig
   readonly #lifecycle = new Lifecycle()
+  /** The deadline of a shutdown without `timeoutMs` (the `flushTimeoutMs` option). */
+  readonly #flushTimeoutMs: number
+  /** The installed shutdown hooks; removed when the shutdown settles. */
+  readonly #hooks = new Set<ShutdownHooks>()
+  /** Set when the shutdown has settled: nothing is left for hooks to do. */
+  #closed = false
+  /** Stops counting this instance in the warning of a process that exits with items pending. */
+  readonly #stopWatchingExit: () => void
 
-  private constructor(nativeQueues: native.BindingScouterQueue, transport: TransportConfig, maxPending: number, report: (error: unknown, alias: string) => void) {
+  private constructor(
+    nativeQueues: native.BindingScouterQueue,
+    transport: TransportConfig,
+    maxPending: number,
+    flushTimeoutMs: number,
+    report: (error: unknown, alias: string) => void,
+  ) {
     this.#native = nativeQueues
     this.#transport = transport
+    this.#flushTimeoutMs = flushTimeoutMs
     const queues = new Map<string, Queue>()
     for (const alias of nativeQueues.aliases()) {
       const nativeQueue = nativeQueues.queue(alias)!
       queues.set(alias, new Queue(alias, nativeQueue, maxPending, (error) => report(error, alias), this.#lifecycle))
     }
     this.#queues = queues
+    this.#stopWatchingExit = watchPendingAtExit(() => Array.from(queues.values(), (queue) => queue.stats()))
   }
 
   /**
@@ -177,7 +221,13 @@ export class ScouterQueue {
     for (const warning of opened.warnings()) {
       process.emitWarning(warning, { code: 'SCOUTER_PROFILE_WARNING' })
     }
-    return new ScouterQueue(opened, transport, nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING, report)
+    return new ScouterQueue(
+      opened,
+      transport,
+      nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING,
+      nativeOptions.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
+      report,
+    )
   }
 
   /**
@@ -250,9 +300,79 @@ export class ScouterQueue {
     if (this.#lifecycle.shutdown === undefined) {
       // What was inserted before the call crosses now; from here on `insert` refuses.
       for (const queue of this.#queues.values()) queue[drain]()
-      this.#lifecycle.shutdown = this.#close(timeoutMs)
+      const closing = this.#close(timeoutMs)
+      this.#lifecycle.shutdown = closing
+      // Attached before anyone else can attach to it: the hooks are gone by the time a hook's own
+      // continuation looks for other listeners of its signal.
+      closing.then(
+        () => {
+          this.#settled()
+          this.#stopWatchingExit()
+        },
+        // A failed shutdown may have left items pending: the exit warning still counts them.
+        () => this.#settled(),
+      )
     }
     return this.#lifecycle.shutdown
+  }
+
+  #settled(): void {
+    this.#closed = true
+    for (const hooks of this.#hooks) hooks.remove()
+  }
+
+  /**
+   * Shuts down (`shutdown()`, bounded by the `flushTimeoutMs` option) when an `await using`
+   * declaration holding the queues goes out of scope, however the block is left.
+   * @example
+   * {
+   *   await using queues = await ScouterQueue.fromPath({ psi: './psi_profile.json' })
+   *   queues.get('psi').insert(Features.fromObject({ feature_0: 1.5 }))
+   * } // everything inserted has been published (or counted as failed) here
+   */
+  async [asyncDispose](): Promise<void> {
+    await this.shutdown()
+  }
+
+  /**
+   * Shuts the queues down before the process ends, whichever way it ends, so that what was
+   * inserted is not lost with the process:
+   *
+   * - On each of `signals` (SIGTERM from a supervisor such as Kubernetes, systemd or `docker
+   *   stop`; SIGINT from Ctrl-C): `shutdown(timeoutMs)`. When it settles (or shortly after its
+   *   deadline, whatever happens), the hooks are removed and, if no other listener of the signal
+   *   remains, the signal is raised again: the process ends as that signal would have ended it
+   *   (killed by it, not an exit code). If the application listens to the signal too, its
+   *   listener is called as usual and decides when and how the process ends (call
+   *   `await queues.shutdown()` in it to wait for the same shutdown). Another signal while the
+   *   shutdown runs starts nothing more.
+   * - On `beforeExit`, when the event loop runs empty without a `shutdown()` (a script that
+   *   returns): `shutdown(timeoutMs)`; the process then exits normally, with its exit code.
+   *   (`process.exit()` and uncaught exceptions skip `beforeExit`: only the exit warning tells.)
+   *
+   * The hooks are removed when the shutdown settles, whoever started it, so many instances over a
+   * process's life leave no listeners behind. Each call installs its own hooks and returns its
+   * own remover; the first signal shuts down once for all of them. Once the shutdown has settled
+   * there is nothing to protect: the call installs nothing.
+   * @param options `signals` (default `['SIGTERM', 'SIGINT']`) and `timeoutMs` (default: the
+   * `flushTimeoutMs` option).
+   * @returns a function that removes these hooks; calling it again does nothing.
+   * @throws {TypeError} for options of the wrong type.
+   * @throws {RangeError} for a signal this platform does not have or that cannot be caught
+   * (SIGKILL, SIGSTOP), or a `timeoutMs` outside [0, 2147483647].
+   * @example
+   * const queues = await ScouterQueue.fromPath({ psi: './psi_profile.json' }, new KafkaConfig())
+   * queues.installShutdownHooks({ timeoutMs: 20_000 })
+   * // ... serve; on SIGTERM everything inserted is published (or counted as failed within
+   * // 20 s), then the process ends by SIGTERM.
+   */
+  installShutdownHooks(options?: ShutdownHooksOptions): () => void {
+    const resolved = resolveShutdownHooksOptions(options)
+    if (this.#closed) return () => {}
+    const hooks = new ShutdownHooks(this, resolved, resolved.timeoutMs ?? this.#flushTimeoutMs, () => this.#hooks.delete(hooks))
+    this.#hooks.add(hooks)
+    hooks.install()
+    return () => hooks.remove()
   }
 
   async #close(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
@@ -281,18 +401,6 @@ function profileSources(paths: unknown): native.BindingProfileSource[] {
     throw new TypeError('ScouterQueue.fromPath: paths must name at least one drift profile')
   }
   return sources
-}
-
-/**
- * Checks a `timeoutMs` argument before anything starts: a duration the native core could not turn
- * into a deadline must be refused here, not fail (or abort) inside it.
- */
-function checkTimeout(timeoutMs: unknown): void {
-  if (timeoutMs === undefined) return
-  if (typeof timeoutMs !== 'number') throw new TypeError(`timeoutMs must be a number, got ${describe(timeoutMs)}`)
-  if (!(timeoutMs >= 0 && timeoutMs <= MAX_DURATION_MS)) {
-    throw new RangeError(`timeoutMs must be a number of milliseconds from 0 to ${MAX_DURATION_MS}, got ${timeoutMs}`)
-  }
 }
 
 /**

@@ -15,6 +15,19 @@ import { ConfigError } from '../errors'
  */
 export const MAX_DURATION_MS = 2_147_483_647
 
+/**
+ * Checks a `timeoutMs` argument before anything starts: a duration the native core could not turn
+ * into a deadline must be refused here, not fail (or abort) inside it. `where` prefixes the
+ * message (`'installShutdownHooks: '`).
+ */
+export function checkTimeout(timeoutMs: unknown, where = ''): asserts timeoutMs is number | undefined {
+  if (timeoutMs === undefined) return
+  if (typeof timeoutMs !== 'number') throw new TypeError(`${where}timeoutMs must be a number, got ${describe(timeoutMs)}`)
+  if (!(timeoutMs >= 0 && timeoutMs <= MAX_DURATION_MS)) {
+    throw new RangeError(`${where}timeoutMs must be a number of milliseconds from 0 to ${MAX_DURATION_MS}, got ${timeoutMs}`)
+  }
+}
+
 /** The value of the first of `names` that is set and not empty. */
 export function fromEnv(names: readonly string[]): { name: string; value: string } | undefined {
   for (const name of names) {
