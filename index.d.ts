@@ -156,6 +156,8 @@ export interface BindingQueueStats {
   publishFailures: number
   /** Documents waiting in the disk spool (this process's and an earlier one's). */
   spooledDocuments: number
+  /** Items counted in `pending` whose documents are in the spool. */
+  spooledItems: number
   /** What those documents take on disk. */
   spooledBytes: number
   /** Documents an earlier process left in the spool that this one delivered. */

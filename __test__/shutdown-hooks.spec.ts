@@ -13,6 +13,7 @@ import { pendingAtExitMessage } from '../ts/pending-at-exit'
 import type { QueueStats } from '../ts/stats'
 import { startChild, type ChildResult } from './helpers/child'
 import { profiles, tempDir } from './helpers/fixtures'
+import { nOf } from './helpers/spool'
 
 // Fixture SPC profile: sample_size 25, monitored feature_0, feature_1, color.
 const SAMPLE_SIZE = 25
@@ -486,7 +487,7 @@ test.serial('[Symbol.asyncDispose]() shuts down; calling it again is harmless', 
 })
 
 test('the exit warning counts pending items over every queue, and is silent when none is pending', (t) => {
-  const stats = (pending: number) => ({ pending }) as QueueStats
+  const stats = (pending: number, spooledItems = 0) => ({ pending, spooledItems }) as QueueStats
   t.is(pendingAtExitMessage([]), undefined)
   t.is(pendingAtExitMessage([stats(0), stats(0)]), undefined)
   t.is(
@@ -497,4 +498,40 @@ test('the exit warning counts pending items over every queue, and is silent when
     pendingAtExitMessage([stats(5), stats(0), stats(7)]),
     'scouter-queue: the process is exiting with 12 items not yet published (call shutdown(), or installShutdownHooks()); they are lost',
   )
+  // With a spool, items whose documents are on disk are not lost: the next process delivers them.
+  t.is(
+    pendingAtExitMessage([stats(5, 3), stats(7, 7)]),
+    'scouter-queue: the process is exiting with 2 items not yet published (call shutdown(), or installShutdownHooks()); they are lost; 10 items more wait in the spool for the next process on the same spoolDir to deliver them',
+  )
+  t.is(
+    pendingAtExitMessage([stats(4, 4)]),
+    'scouter-queue: the process is exiting with 4 items not yet published (call shutdown(), or installShutdownHooks()); they wait in the spool for the next process on the same spoolDir to deliver them',
+  )
+})
+
+test('with a spool, a script that returns while the transport refuses everything says its items wait on disk', async (t) => {
+  const spoolDir = tempDir()
+  const child = startChild(
+    `
+    const mock = new lib.MockConfig({ maxRetries: 0 })
+    mock.failNext(1e9)
+    const queues = await lib.ScouterQueue.fromPath({ llm: fixtures.llm }, mock, { spoolDir: ${JSON.stringify(spoolDir)}, onError: () => {} })
+    for (let n = 0; n < 5; n++) queues.get('llm').insert(new lib.LLMRecord({ context: { n } }))
+    // Until the five documents are on disk.
+    while (queues.stats().llm.spooledItems < 5) await new Promise((resolve) => setTimeout(resolve, 10))
+    console.log('returned')
+  `,
+    { timeoutMs: 20_000 },
+  )
+  const result = await child.result
+  t.is(result.code, 0, result.stderr)
+  t.deepEqual(warningLines(result, 'SCOUTER_PENDING_AT_EXIT'), [
+    `(node:${child.pid}) [SCOUTER_PENDING_AT_EXIT] Warning: scouter-queue: the process is exiting with 5 items not yet published (call shutdown(), or installShutdownHooks()); they wait in the spool for the next process on the same spoolDir to deliver them`,
+  ])
+  // And they are there: a new process delivers all five.
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, mock, { spoolDir })
+  const stats = (await queues.shutdown()).llm!
+  t.is(stats.replayedDocuments, 5)
+  t.deepEqual(mock.rawDocuments().map(nOf).sort(), [0, 1, 2, 3, 4])
 })

@@ -31,18 +31,27 @@ export function watchPendingAtExit(source: StatsSource): () => void {
 }
 
 /**
- * The warning for what an exiting process loses, or `undefined` when it loses nothing. The one
- * place that decides what "lost at exit" means: items `pending` (their JS buffers drained into
- * the native counts) are lost with the process today. When the write-ahead spool lands
- * (`spoolDir`), documents already in the spool (`spooledDocuments`) survive the exit: subtract
- * what they hold here, or name them as spooled rather than lost.
+ * The warning for what an exiting process leaves unpublished, or `undefined` when it leaves
+ * nothing. The one place that decides what "lost at exit" means: items `pending` in memory (their
+ * JS buffers drained into the native counts) are lost with the process; items whose documents are
+ * in the write-ahead spool (`spooledItems`) are not: the next process on the same `spoolDir`
+ * delivers them, and the warning says so instead.
  */
 export function pendingAtExitMessage(stats: readonly QueueStats[]): string | undefined {
   let pending = 0
-  for (const s of stats) pending += s.pending
+  let spooled = 0
+  for (const s of stats) {
+    pending += s.pending
+    spooled += s.spooledItems
+  }
   if (pending === 0) return undefined
-  const items = pending === 1 ? '1 item' : `${pending} items`
-  return `scouter-queue: the process is exiting with ${items} not yet published (call shutdown(), or installShutdownHooks()); they are lost`
+  const count = (n: number) => (n === 1 ? '1 item' : `${n} items`)
+  const advice = 'call shutdown(), or installShutdownHooks()'
+  const waiting = 'wait in the spool for the next process on the same spoolDir to deliver them'
+  const lost = pending - spooled
+  if (lost === 0) return `scouter-queue: the process is exiting with ${count(pending)} not yet published (${advice}); they ${waiting}`
+  const alsoSpooled = spooled > 0 ? `; ${count(spooled)} more ${waiting}` : ''
+  return `scouter-queue: the process is exiting with ${count(lost)} not yet published (${advice}); they are lost${alsoSpooled}`
 }
 
 /**

@@ -45,6 +45,11 @@ export interface QueueStats {
    * an earlier process left, which are replayed first. 0 without a spool.
    */
   spooledDocuments: number
+  /**
+   * Items counted in `pending` whose documents are in the spool: they survive a crash of this
+   * process (the next one on the same `spoolDir` delivers them). 0 without a spool.
+   */
+  spooledItems: number
   /** What the spooled documents take on disk, in bytes. */
   spooledBytes: number
   /** Documents an earlier process left in the spool that this one delivered. */
@@ -72,6 +77,7 @@ export function statsFromBinding(stats: BindingQueueStats): QueueStats {
     documents: stats.documents,
     publishFailures: stats.publishFailures,
     spooledDocuments: stats.spooledDocuments,
+    spooledItems: stats.spooledItems,
     spooledBytes: stats.spooledBytes,
     replayedDocuments: stats.replayedDocuments,
     lastPublishAt: stats.lastPublishAt === undefined ? null : new Date(stats.lastPublishAt),

@@ -21,6 +21,8 @@ pub struct BindingQueueStats {
   pub publish_failures: f64,
   /// Documents waiting in the disk spool (this process's and an earlier one's).
   pub spooled_documents: f64,
+  /// Items counted in `pending` whose documents are in the spool.
+  pub spooled_items: f64,
   /// What those documents take on disk.
   pub spooled_bytes: f64,
   /// Documents an earlier process left in the spool that this one delivered.
@@ -45,6 +47,7 @@ impl From<StatsSnapshot> for BindingQueueStats {
       documents: s.documents as f64,
       publish_failures: s.publish_failures as f64,
       spooled_documents: s.spooled_documents as f64,
+      spooled_items: s.spooled_items as f64,
       spooled_bytes: s.spooled_bytes as f64,
       replayed_documents: s.replayed_documents as f64,
       last_publish_at: s.last_publish_at.map(|at| at.timestamp_millis() as f64),
