@@ -160,12 +160,7 @@ export class ShutdownHooks {
       )
       this.#end(signal)
     }, waitMs)
-    let shutdown: Promise<unknown>
-    try {
-      shutdown = this.#target.shutdown(this.#timeoutMs)
-    } catch (error) {
-      shutdown = Promise.reject(error)
-    }
+    const shutdown = this.#startShutdown()
     shutdown.then(
       () => this.#end(signal),
       (error: unknown) => {
@@ -175,16 +170,20 @@ export class ShutdownHooks {
     )
   }
 
+  /** Starts the shutdown; a synchronous throw becomes a rejection, handled like any other. */
+  #startShutdown(): Promise<unknown> {
+    try {
+      return this.#target.shutdown(this.#timeoutMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
   readonly #onBeforeExit = (): void => {
     // Once is enough: the next 'beforeExit', after the shutdown, must let the process exit.
     process.removeListener('beforeExit', this.#onBeforeExit)
     if (this.#signal !== undefined) return
-    let shutdown: Promise<unknown>
-    try {
-      shutdown = this.#target.shutdown(this.#timeoutMs)
-    } catch (error) {
-      shutdown = Promise.reject(error)
-    }
+    const shutdown = this.#startShutdown()
     shutdown.then(
       () => this.remove(),
       (error: unknown) => {

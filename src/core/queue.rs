@@ -681,15 +681,7 @@ impl<A: Aggregator> EventLoop<A> {
       if self.staged.len() >= STAGE_AHEAD && self.spool.is_none() {
         break;
       }
-      if let Some(mut run) = self.current.take() {
-        let front = run.split_front(self.capacity - self.buffered);
-        self.buffer_run(front);
-        if !run.is_empty() {
-          self.current = Some(run);
-        }
-        if self.buffered >= self.capacity {
-          self.cut();
-        }
+      if self.absorb_step() {
         continue;
       }
       let received = self.received;
@@ -1167,16 +1159,24 @@ impl<A: Aggregator> EventLoop<A> {
 
   /// Moves the current batch into the buffer, cutting a document each time the buffer fills.
   fn absorb_current(&mut self) {
-    while let Some(mut run) = self.current.take() {
-      let front = run.split_front(self.capacity - self.buffered);
-      self.buffer_run(front);
-      if !run.is_empty() {
-        self.current = Some(run);
-      }
-      if self.buffered >= self.capacity {
-        self.cut();
-      }
+    while self.absorb_step() {}
+  }
+
+  /// Moves the front of the current batch into the buffer, up to a full buffer, and cuts a
+  /// document when it is full; `false` when there is no current batch.
+  fn absorb_step(&mut self) -> bool {
+    let Some(mut run) = self.current.take() else {
+      return false;
+    };
+    let front = run.split_front(self.capacity - self.buffered);
+    self.buffer_run(front);
+    if !run.is_empty() {
+      self.current = Some(run);
     }
+    if self.buffered >= self.capacity {
+      self.cut();
+    }
+    true
   }
 
   /// Empties the buffer and the current batch without aggregating them; returns the items and

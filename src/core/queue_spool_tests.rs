@@ -217,14 +217,7 @@ async fn a_second_live_open_of_the_directory_is_a_config_error() {
   let dir = tempfile::tempdir().unwrap();
   let store = Arc::new(MockStore::new(0));
   let (queues, _) = open(LLM, &store, spooled_options(dir.path(), 1 << 20)).await;
-  let reports: Reports = Arc::default();
-  let sink_reports = Arc::clone(&reports);
-  let sink: ErrorSink = Arc::new(move |alias, err| {
-    sink_reports
-      .lock()
-      .unwrap()
-      .push((alias.to_string(), err.to_string()))
-  });
+  let (sink, _) = super::tests::recording_sink();
   let second = crate::core::scouter_queue::ScouterQueues::open(
     vec![("llm".into(), super::tests::fixture("llm_profile.json"))],
     crate::core::transport::TransportConfig::Mock(Arc::clone(&store)),

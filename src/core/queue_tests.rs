@@ -27,14 +27,7 @@ pub(super) async fn open(
   store: &Arc<MockStore>,
   options: QueueOptions,
 ) -> (ScouterQueues, Reports) {
-  let reports: Reports = Arc::default();
-  let sink_reports = Arc::clone(&reports);
-  let sink: ErrorSink = Arc::new(move |alias, err| {
-    sink_reports
-      .lock()
-      .unwrap()
-      .push((alias.to_string(), err.to_string()))
-  });
+  let (sink, reports) = recording_sink();
   let sources = names
     .iter()
     .map(|(alias, file)| (alias.to_string(), fixture(file)))
@@ -49,6 +42,19 @@ pub(super) async fn open(
   .await
   .unwrap();
   (queues, reports)
+}
+
+/// An error sink that keeps every report.
+pub(super) fn recording_sink() -> (ErrorSink, Reports) {
+  let reports: Reports = Arc::default();
+  let sink_reports = Arc::clone(&reports);
+  let sink: ErrorSink = Arc::new(move |alias, err| {
+    sink_reports
+      .lock()
+      .unwrap()
+      .push((alias.to_string(), err.to_string()))
+  });
+  (sink, reports)
 }
 
 /// `open` with the default options.
