@@ -58,12 +58,25 @@ pub async fn confirm_with_retry(
   first: Confirmation,
   policy: &RetryPolicy,
 ) -> Result<(), TransportError> {
+  confirm_with_retry_while(transport, document, first, policy, || true).await
+}
+
+/// [`confirm_with_retry`], retrying only while `keep_trying` holds when a retry is due: a
+/// failover chain stops retrying on a member whose breaker opened meanwhile when another member
+/// would take the document.
+pub async fn confirm_with_retry_while(
+  transport: &dyn Transport,
+  document: &Arc<Document>,
+  first: Confirmation,
+  policy: &RetryPolicy,
+  keep_trying: impl Fn() -> bool,
+) -> Result<(), TransportError> {
   let mut attempt = first;
   let mut retry = 0;
   loop {
     match attempt.await {
       Ok(()) => return Ok(()),
-      Err(err) if err.retryable && retry < policy.max_retries => {
+      Err(err) if err.retryable && retry < policy.max_retries && keep_trying() => {
         retry += 1;
         tokio::time::sleep(policy.delay(retry, err.retry_after)).await;
         attempt = transport.publish(Arc::clone(document));
