@@ -46,9 +46,8 @@ use crate::core::item::{ItemBatch, ItemRun, QueueItem};
 use crate::core::panic_report;
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
 use crate::core::record::Document;
-use crate::core::retry::{confirm_with_retry, RetryPolicy};
 use crate::core::stats::{QueueStats, Settled, StatsSnapshot};
-use crate::core::transport::Transport;
+use crate::core::transport::{Chain, Outcome};
 
 /// Options shared by every queue of a `ScouterQueue`.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,8 +123,7 @@ impl QueueBus {
   pub fn start(
     alias: String,
     profile: DriftProfile,
-    transport: Arc<dyn Transport>,
-    policy: RetryPolicy,
+    chain: Arc<Chain>,
     options: &QueueOptions,
     sink: ErrorSink,
   ) -> Arc<Self> {
@@ -136,7 +134,7 @@ impl QueueBus {
       slots: profile.slots(),
       capacity: profile.capacity(),
     };
-    let parts = (transport, policy, options, sink);
+    let parts = (chain, options, sink);
     let id = profile.id;
     match profile.spec {
       ProfileSpec::Spc(spec) => {
@@ -157,12 +155,12 @@ impl QueueBus {
   fn with_aggregator<A: Aggregator>(
     identity: Identity,
     aggregator: A,
-    (transport, policy, options, sink): (Arc<dyn Transport>, RetryPolicy, &QueueOptions, ErrorSink),
+    (chain, options, sink): (Arc<Chain>, &QueueOptions, ErrorSink),
   ) -> Arc<Self> {
-    let stats = Arc::new(QueueStats::new(
-      options.max_pending_items,
-      options.max_pending_bytes,
-    ));
+    let stats = Arc::new(
+      QueueStats::new(options.max_pending_items, options.max_pending_bytes)
+        .with_transports(chain.len()),
+    );
     // Every data message carries at least one accepted item, so the pending bound caps them.
     let (data, data_rx) = mpsc::channel(options.max_pending_items.max(1));
     let (control, control_rx) = mpsc::channel(64);
@@ -171,8 +169,7 @@ impl QueueBus {
     let cx = LoopContext {
       alias: identity.alias.clone(),
       stats: Arc::clone(&stats),
-      transport,
-      policy,
+      chain,
       sink,
       max_in_flight: options.max_in_flight.max(1),
     };
@@ -341,8 +338,8 @@ struct Identity {
 struct LoopContext {
   alias: String,
   stats: Arc<QueueStats>,
-  transport: Arc<dyn Transport>,
-  policy: RetryPolicy,
+  /// The transports, in order of preference (one, unless a failover chain was given).
+  chain: Arc<Chain>,
   sink: ErrorSink,
   max_in_flight: usize,
 }
@@ -395,7 +392,7 @@ struct EventLoop<A: Aggregator> {
   current: Option<RunOf<A>>,
   /// Documents made but not yet handed over, in order.
   staged: VecDeque<Staged>,
-  in_flight: JoinSet<std::result::Result<(), TransportError>>,
+  in_flight: JoinSet<Outcome>,
   in_flight_info: HashMap<Id, InFlight>,
   next_seq: u64,
   /// Data messages read so far.
@@ -679,16 +676,11 @@ impl<A: Aggregator> EventLoop<A> {
     }
   }
 
-  /// Hands a document to the transport (in order) and awaits its confirmation concurrently.
+  /// Hands a document to the chain (in order) and awaits its delivery concurrently.
   fn hand_over(&mut self, staged: Staged) {
-    let transport = Arc::clone(&self.cx.transport);
-    let policy = self.cx.policy;
-    let document = staged.document;
-    let records = document.record_count as u64;
-    let first = transport.publish(Arc::clone(&document));
-    let handle = self.in_flight.spawn(panic_report::expected(async move {
-      confirm_with_retry(transport.as_ref(), &document, first, &policy).await
-    }));
+    let records = staged.document.record_count as u64;
+    let delivery = self.cx.chain.publish(staged.document);
+    let handle = self.in_flight.spawn(panic_report::expected(delivery));
     self.in_flight_info.insert(
       handle.id(),
       InFlight {
@@ -708,10 +700,16 @@ impl<A: Aggregator> EventLoop<A> {
     };
     let settled = Settled::document(info.items, info.bytes);
     match joined {
-      Ok((_, Ok(()))) => self.cx.stats.published(settled, info.records, Utc::now()),
-      Ok((_, Err(error))) => {
-        self.cx.stats.failed(settled, &error.to_string());
-        self.cx.report(QueueError::Transport(error));
+      Ok((_, outcome)) => {
+        let stats = &self.cx.stats;
+        stats.record_attempts(&outcome.attempts, &outcome.in_doubt);
+        match outcome.result {
+          Ok(()) => stats.published(settled, info.records, Utc::now()),
+          Err(error) => {
+            stats.failed(settled, &error.to_string());
+            self.cx.report(QueueError::Transport(error));
+          }
+        }
       }
       Err(error) => {
         let message = if error.is_cancelled() {
@@ -726,7 +724,7 @@ impl<A: Aggregator> EventLoop<A> {
         self
           .cx
           .report(QueueError::Transport(TransportError::retryable(
-            self.cx.transport.name(),
+            self.cx.chain.name(),
             message,
           )));
       }
@@ -844,7 +842,7 @@ impl<A: Aggregator> EventLoop<A> {
 }
 
 /// What `JoinSet::join_next_with_id` gives back for one publish.
-type Joined = std::result::Result<(Id, std::result::Result<(), TransportError>), JoinError>;
+type Joined = std::result::Result<(Id, Outcome), JoinError>;
 
 /// The task id of a joined publish, whether it finished or was aborted.
 fn joined_id(joined: &Joined) -> Id {
