@@ -65,7 +65,10 @@ export interface ScouterQueueOptions {
   /**
    * Failover: a failure lasting this long also opens a transport's breaker: a document
    * unconfirmed for this long (a hung broker), or failures going on, with no confirmation in
-   * between, for this long. Above 0, at most 2147483647. @default 10000
+   * between, for this long. A document unconfirmed for this long is then handed to the next
+   * transport that admits it, although the first may still deliver it (counted in
+   * `stats().transports[i].inDoubt`: the at-least-once window). Set it above the slowest
+   * confirmation a healthy transport takes. Above 0, at most 2147483647. @default 10000
    */
   failureTimeoutMs?: number
   /**

@@ -22,9 +22,10 @@ export interface TransportStats {
   /** Documents this transport failed after its retries (then tried on the next transport, if one admitted them). */
   failed: number
   /**
-   * Of `failed`, documents the transport may have stored anyway (Kafka: a message that timed out
-   * after it was sent). If a later transport confirmed them, they may be in both places: the
-   * at-least-once window of failover.
+   * Of `failed`, documents the transport may have stored anyway: Kafka reported a message that
+   * timed out after it was sent, or the document was handed to the next transport after
+   * `failureTimeoutMs` without a confirmation (this one may still deliver it). If a later
+   * transport confirmed them, they may be in both places: the at-least-once window of failover.
    */
   inDoubt: number
   /** When its state last changed; `null` if it never did. */

@@ -10,7 +10,8 @@
 //! - `Open`: documents skip this member. Once `probe_interval` has passed, the next document is
 //!   its probe.
 //! - `HalfOpen`: the probe is in flight; other documents skip this member. A confirmed probe
-//!   closes it; a failed (or abandoned) probe opens it again and restarts the interval.
+//!   closes it; a failed, hung (unconfirmed for `failure_timeout`) or abandoned probe opens it
+//!   again and restarts the interval.
 //!
 //! Any confirmed document that was handed over since the last switch closes an open breaker: it
 //! proves the member works. Outcomes of documents handed over *before* the last switch move
@@ -232,13 +233,18 @@ impl CircuitBreaker {
   }
 
   /// The document of `admission` has been unconfirmed for `failure_timeout`: a closed breaker
-  /// opens (the document itself is still awaited).
+  /// opens, and so does a half-open one whose probe this is (a hung probe counts as failed).
   pub fn overdue(&mut self, admission: Admission, now: Instant) -> Option<Switch> {
-    if self.state != BreakerState::Closed || admission.epoch != self.epoch {
+    if admission.epoch != self.epoch {
       return None;
     }
+    let what = match (self.state, admission.role) {
+      (BreakerState::Closed, _) => "a document has",
+      (BreakerState::HalfOpen, Role::Probe) => "the probe has",
+      _ => return None,
+    };
     let reason = format!(
-      "a document has been unconfirmed for {} ms (failureTimeoutMs)",
+      "{what} been unconfirmed for {} ms (failureTimeoutMs)",
       self.options.failure_timeout.as_millis()
     );
     Some(self.switch(BreakerState::Open, reason, now))
@@ -366,6 +372,26 @@ mod tests {
     // Its late failure belongs to the period before the switch: nothing more happens.
     assert_eq!(b.failed(a, t0 + 11 * SECOND, "x"), None);
     assert_eq!(b.next_probe_at(), Some(t0 + 15 * SECOND));
+  }
+
+  #[test]
+  fn a_hung_probe_reopens() {
+    let t0 = Instant::now();
+    let mut b = breaker();
+    open(&mut b, t0);
+    let (probe, _) = b.admit(t0 + 5 * SECOND).unwrap();
+    let switch = b.overdue(probe, t0 + 15 * SECOND).unwrap();
+    assert_eq!(
+      (switch.from, switch.to),
+      (BreakerState::HalfOpen, BreakerState::Open)
+    );
+    assert_eq!(
+      switch.reason,
+      "the probe has been unconfirmed for 10000 ms (failureTimeoutMs)"
+    );
+    // Its late confirmation belongs to the time before that switch.
+    assert_eq!(b.confirmed(probe, t0 + 16 * SECOND), None);
+    assert_eq!(b.next_probe_at(), Some(t0 + 20 * SECOND));
   }
 
   #[test]

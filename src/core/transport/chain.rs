@@ -8,11 +8,16 @@
 //! The chain is not a [`Transport`]: a delivery may span several members, and the queue counts
 //! per member what was confirmed and what failed ([`Outcome::attempts`]).
 //!
-//! At-least-once window: a document is handed to the next member only once the previous member
-//! failed it, so it can be delivered twice only when a member failed it *in doubt*
-//! ([`TransportError::in_doubt`]: Kafka reports a message that timed out after it was sent) and
-//! a later member confirmed it. [`Outcome::in_doubt`] names those members, and the queue counts
-//! them.
+//! A member that hangs must not hold documents for ever (a dead Kafka broker keeps its messages
+//! for `message.timeout.ms`, ten minutes by default, and each one holds one of the queue's
+//! in-flight slots): a document unconfirmed for `failure_timeout` opens the member's breaker and
+//! is handed to the next admitting member, while the first may still deliver it.
+//!
+//! At-least-once window: a document can reach two members only when the first failed it *in
+//! doubt* ([`TransportError::in_doubt`]) and a later one confirmed it. In doubt means: the
+//! transport said so (Kafka: a message that timed out after it was sent may have been written),
+//! or the chain gave up waiting after `failure_timeout` (the member may still deliver it).
+//! [`Outcome::in_doubt`] names those members, and the queue counts them per transport.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -283,13 +288,13 @@ impl Chain {
         admission,
         armed: true,
       };
-      let result = self
+      let attempt = self
         .confirm(index, admission, &document, confirmation, &tried)
         .await;
       unsettled.armed = false;
-      attempts.push((index, result.is_ok()));
-      let error = match result {
-        Ok(()) => {
+      let (error, next) = match attempt {
+        Attempt::Confirmed => {
+          attempts.push((index, true));
           self.update(index, |breaker, now| {
             ((), breaker.confirmed(admission, now))
           });
@@ -299,30 +304,37 @@ impl Chain {
             result: Ok(()),
           };
         }
-        Err(error) => error,
+        Attempt::Failed(error) => {
+          let message = error.to_string();
+          self.update(index, |breaker, now| {
+            ((), breaker.failed(admission, now, &message))
+          });
+          (error, self.choose(&tried))
+        }
+        // The breaker already heard about it: the hang opened it.
+        Attempt::GaveUp(error, next) => (error, Some(next)),
       };
+      attempts.push((index, false));
       if error.in_doubt {
         in_doubt.push(index);
       }
-      let message = error.to_string();
-      self.update(index, |breaker, now| {
-        ((), breaker.failed(admission, now, &message))
-      });
-      let Some((next, next_admission)) = self.choose(&tried) else {
+      let Some((next, next_admission)) = next else {
         return Outcome {
           attempts,
           in_doubt,
           result: Err(after(error, &earlier)),
         };
       };
-      earlier.push(message);
+      earlier.push(error.to_string());
       confirmation = self.members[next].transport.publish(Arc::clone(&document));
       (index, admission) = (next, next_admission);
     }
   }
 
-  /// Waits for one member's confirmation, with its retries. A document in a closed member that
-  /// stays unconfirmed for `failure_timeout` opens the breaker (and is still awaited).
+  /// Waits for one member's confirmation, with its retries. A document (or probe) unconfirmed
+  /// for `failure_timeout` opens the member's breaker and, if another member admits it then, is
+  /// handed to that one: given up here, in doubt, since this member may still deliver it. With
+  /// no other member to take it (a chain of one), it is awaited here for as long as it takes.
   async fn confirm(
     &self,
     index: usize,
@@ -330,7 +342,7 @@ impl Chain {
     document: &Arc<Document>,
     first: Confirmation,
     tried: &[bool],
-  ) -> std::result::Result<(), TransportError> {
+  ) -> Attempt {
     let member = &self.members[index];
     let confirming = confirm_with_retry_while(
       member.transport.as_ref(),
@@ -339,18 +351,35 @@ impl Chain {
       &member.policy,
       || self.may_retry(index, tried),
     );
-    if admission.role != Role::Normal {
-      return confirming.await;
-    }
     tokio::pin!(confirming);
-    tokio::select! {
-      biased;
-      result = &mut confirming => result,
-      () = tokio::time::sleep(self.failure_timeout) => {
-        self.update(index, |breaker, now| ((), breaker.overdue(admission, now)));
-        confirming.await
+    if admission.role != Role::Forced {
+      tokio::select! {
+        biased;
+        result = &mut confirming => return Attempt::from(result),
+        () = tokio::time::sleep(self.failure_timeout) => {}
+      }
+      self.update(index, |breaker, now| ((), breaker.overdue(admission, now)));
+      if member.breaker().state() != BreakerState::Closed {
+        if let Some(next) = self.choose(tried) {
+          return Attempt::GaveUp(self.given_up(index), next);
+        }
       }
     }
+    Attempt::from(confirming.await)
+  }
+
+  /// The error of a document handed on after `failure_timeout` without a confirmation.
+  fn given_up(&self, index: usize) -> TransportError {
+    let mut error = TransportError::permanent(
+      self.members[index].transport.name(),
+      format!(
+        "not confirmed within {} ms (failureTimeoutMs), so handed to the next transport; this \
+         one may still deliver it",
+        self.failure_timeout.as_millis()
+      ),
+    );
+    error.in_doubt = true;
+    error
   }
 
   /// Whether a member retries a failed document: always while its breaker is closed, and
@@ -416,6 +445,24 @@ impl Chain {
       self.switches.send_modify(|count| *count += 1);
     }
     value
+  }
+}
+
+/// How waiting on one member ended.
+enum Attempt {
+  Confirmed,
+  /// After the member's retries.
+  Failed(TransportError),
+  /// Unconfirmed for `failure_timeout`, and the member chosen next.
+  GaveUp(TransportError, (usize, Admission)),
+}
+
+impl From<std::result::Result<(), TransportError>> for Attempt {
+  fn from(result: std::result::Result<(), TransportError>) -> Self {
+    match result {
+      Ok(()) => Attempt::Confirmed,
+      Err(error) => Attempt::Failed(error),
+    }
   }
 }
 

@@ -174,43 +174,126 @@ async fn failures_in_a_row_open_the_breaker_and_documents_fail_over() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_document_unconfirmed_for_the_failure_timeout_opens_the_breaker() {
+async fn a_document_unconfirmed_for_the_failure_timeout_opens_the_breaker_and_moves_on() {
   let (first, second) = (store(0), store(0));
   let (chain, events) = chain(&[&first, &second]);
   first.set_latency(Duration::from_secs(60));
+  let started = Instant::now();
   let hung = tokio::spawn(chain.publish(doc(0)));
   tokio::time::sleep(10 * SECOND - Duration::from_millis(1)).await;
   tokio::task::yield_now().await;
   assert!(take(&events).is_empty());
-  tokio::time::sleep(Duration::from_millis(1)).await;
-  tokio::task::yield_now().await;
+  let outcome = hung.await.unwrap();
   let reason = events.lock().unwrap()[0].reason.clone();
   assert_eq!(take(&events), [(0, "closed", "open")]);
   assert_eq!(
     reason,
     "a document has been unconfirmed for 10000 ms (failureTimeoutMs)"
   );
+  // Handed to the next member after 10 s, in doubt: the first may still deliver it.
+  assert_eq!(outcome.attempts, [(0, false), (1, true)]);
+  assert_eq!(outcome.in_doubt, [0]);
+  assert!(outcome.result.is_ok());
+  assert_eq!(Instant::now().duration_since(started), 10 * SECOND);
 
-  // New documents go to the next member at once; the hung one is still awaited where it is.
+  // New documents go to the next member at once.
   assert_eq!(send(&chain, 1).await.attempts, [(1, true)]);
-  let outcome = hung.await.unwrap();
+  assert_eq!(numbers(&second), [0, 1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chain_of_one_waits_for_a_hung_transport_as_long_as_it_takes() {
+  let only = store(0);
+  let (chain, events) = chain(&[&only]);
+  only.set_latency(Duration::from_secs(60));
+  let outcome = send(&chain, 0).await;
   assert_eq!(outcome.attempts, [(0, true)]);
-  // It was handed over before the breaker opened: its late confirmation does not close it.
-  assert_eq!(states(&chain), ["open", "closed"]);
-  assert!(take(&events).is_empty());
+  assert!(outcome.in_doubt.is_empty());
+  // The breaker opened at 10 s (for stats and events); the document never left.
+  assert_eq!(take(&events), [(0, "closed", "open")]);
+  assert_eq!(numbers(&only), [0]);
+}
+
+/// Answers each publish with the next scripted error, then confirms; counts publishes.
+struct Scripted {
+  errors: Mutex<std::collections::VecDeque<TransportError>>,
+  publishes: AtomicUsize,
+}
+
+#[async_trait]
+impl Transport for Scripted {
+  fn name(&self) -> &'static str {
+    "http"
+  }
+
+  fn publish(&self, _document: Arc<Document>) -> Confirmation {
+    self.publishes.fetch_add(1, Ordering::SeqCst);
+    let result = self.errors.lock().unwrap().pop_front().map_or(Ok(()), Err);
+    Box::pin(async move { result })
+  }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_member_that_opened_is_not_retried_when_another_takes_the_document() {
-  let (first, second) = (store(3), store(3));
-  let (chain, events) = chain(&[&first, &second]);
-  first.set_latency(Duration::from_secs(20));
-  first.set_failing(true, true);
-  let outcome = send(&chain, 0).await;
-  // Opened at 10 s by the hung attempt; its retryable failure at 20 s is not retried there.
-  assert_eq!(outcome.attempts, [(0, false), (1, true)]);
-  assert_eq!(first.attempts(), 1);
+  let scripted = Arc::new(Scripted {
+    errors: Mutex::new(
+      [
+        TransportError::retryable("http", "503"),
+        TransportError::permanent("http", "400"),
+      ]
+      .into(),
+    ),
+    publishes: AtomicUsize::new(0),
+  });
+  let next = store(0);
+  let events: Events = Arc::default();
+  let sink = Arc::clone(&events);
+  let chain = Chain::new(
+    vec![
+      (scripted.clone() as Arc<dyn Transport>, RetryPolicy::new(3)),
+      (
+        Arc::new(MockTransport::new(Arc::clone(&next))) as Arc<dyn Transport>,
+        RetryPolicy::new(0),
+      ),
+    ],
+    BreakerOptions {
+      failure_threshold: 1,
+      ..OPTIONS
+    },
+    Arc::new(move |change| sink.lock().unwrap().push(change)),
+  );
+  // Document 0 fails retryably and waits for its retry; meanwhile document 1 fails for good,
+  // which opens the breaker; when document 0's retry is due, the next member takes it instead.
+  let waiting = tokio::spawn(chain.publish(doc(0)));
+  let opening = tokio::spawn(chain.publish(doc(1)));
+  assert_eq!(opening.await.unwrap().attempts, [(0, false), (1, true)]);
   assert_eq!(take(&events), [(0, "closed", "open")]);
+  let outcome = waiting.await.unwrap();
+  assert_eq!(outcome.attempts, [(0, false), (1, true)]);
+  assert_eq!(scripted.publishes.load(Ordering::SeqCst), 2, "no retry");
+  assert_eq!(numbers(&next), [1, 0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_probe_fails_and_its_document_moves_on() {
+  let (first, second) = (store(0), store(0));
+  let (chain, events) = chain(&[&first, &second]);
+  open_first(&chain, &first, &events).await;
+  first.set_failing(false, false);
+  first.set_latency(Duration::from_secs(60));
+  tokio::time::sleep(5 * SECOND).await;
+  let outcome = send(&chain, 0).await;
+  assert_eq!(outcome.attempts, [(0, false), (1, true)]);
+  assert_eq!(outcome.in_doubt, [0]);
+  let reason = events.lock().unwrap()[1].reason.clone();
+  assert_eq!(
+    take(&events),
+    [(0, "open", "half-open"), (0, "half-open", "open")]
+  );
+  assert_eq!(
+    reason,
+    "the probe has been unconfirmed for 10000 ms (failureTimeoutMs)"
+  );
 }
 
 #[tokio::test(start_paused = true)]
