@@ -114,10 +114,11 @@ test('failover: a document unconfirmed for failureTimeoutMs opens the breaker an
   await until('the open event', () => events.length >= 1)
   t.deepEqual(switches(events), ['0 closed->open'])
   t.is(events[0]!.reason, 'a document has been unconfirmed for 200 ms (failureTimeoutMs)')
-  // Both were handed to the hung transport at once; after 200 ms both moved on. The Mock
-  // transport drops what it was given up on; a real broker might still deliver it (in doubt).
+  // Both were handed to the hung transport at once; after 200 ms each moved on when its own wait
+  // ran out, so they may reach the second transport in either order. The Mock transport drops
+  // what it was given up on; a real broker might still deliver it (in doubt).
   t.deepEqual(ids(primary), [])
-  t.deepEqual(ids(secondary), [0, 1])
+  t.deepEqual(ids(secondary).sort(), [0, 1])
   t.like(stats, { published: 2, failed: 0 })
   t.deepEqual(counts(stats.transports), [
     { name: 'mock', state: 'open', published: 0, failed: 2, inDoubt: 2 },
@@ -126,7 +127,7 @@ test('failover: a document unconfirmed for failureTimeoutMs opens the breaker an
   // Open: the next document goes straight to the second transport.
   queues.get('llm').insert(new LLMRecord({ context: { id: 2 } }))
   await queues.shutdown()
-  t.deepEqual(ids(secondary), [0, 1, 2])
+  t.is(ids(secondary)[2], 2)
   t.is(primary.attempts(), 2)
 })
 
