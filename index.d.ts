@@ -21,6 +21,8 @@ export declare class BindingMockStore {
   clear(): void
   /** Makes the next `count` publish attempts fail. */
   failNext(count: number, retryable: boolean): void
+  /** Makes every publish attempt fail from now on (`failing`), or none. */
+  setFailing(failing: boolean, retryable: boolean): void
   /** Makes every publish attempt take `ms` milliseconds. */
   setLatencyMs(ms: number): void
 }
@@ -138,6 +140,12 @@ export interface BindingQueueOptions {
   spoolMaxBytes?: number
   /** `"always"`, `"interval"` or `"never"`. @default "interval" */
   spoolSync?: string
+  /** Documents failed in a row that open a chain member's breaker. @default 5 */
+  failureThreshold?: number
+  /** A failure lasting this long opens a member's breaker. @default 10000 */
+  failureTimeoutMs?: number
+  /** How long an open breaker waits before its next probe. @default 5000 */
+  probeIntervalMs?: number
 }
 
 /** One queue's counters; see `QueueStats` in the TypeScript API for their meaning. */
@@ -165,6 +173,8 @@ export interface BindingQueueStats {
   /** Milliseconds since the epoch. */
   lastPublishAt?: number
   lastError?: string
+  /** Per transport of the chain, in order. */
+  transports: Array<BindingTransportStats>
 }
 
 /** RabbitMQ transport options. */
@@ -202,11 +212,37 @@ export interface BindingTransportConfig {
   maxRetries?: number
 }
 
+/** A transport of the chain changed state (its circuit breaker opened, probed, closed). */
+export interface BindingTransportStateEvent {
+  /** The transport's name (`"kafka"`). */
+  transport: string
+  /** Its position in the list given to `fromPath`, from 0. */
+  index: number
+  from: 'closed' | 'open' | 'half-open'
+  to: 'closed' | 'open' | 'half-open'
+  reason: string
+  /** Milliseconds since the epoch. */
+  at: number
+}
+
+/** One transport of the chain: its breaker (shared by every alias) and this alias's documents. */
+export interface BindingTransportStats {
+  name: string
+  /** `"closed"`, `"open"` or `"half-open"`. */
+  state: 'closed' | 'open' | 'half-open'
+  published: number
+  failed: number
+  inDoubt: number
+  /** Milliseconds since the epoch. */
+  lastSwitchAt?: number
+}
+
 /** `[uid, createdAt]` for an `LLMRecord` built now. */
 export declare function llmRecordIdentity(): Array<string>
 
 /**
- * Loads the profiles, connects the transport and starts the queues. Resolves with the queues,
+ * Loads the profiles, connects the transports (a list is a failover chain; `mocks[i]` is the
+ * store of a Mock transport at position `i`) and starts the queues. Resolves with the queues,
  * or with a `BindingError` describing why they could not start.
  */
-export declare function openQueues(sources: Array<BindingProfileSource>, transport: BindingTransportConfig, mock: BindingMockStore | undefined | null, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>
+export declare function openQueues(sources: Array<BindingProfileSource>, transports: Array<BindingTransportConfig>, mocks: Array<BindingMockStore | undefined | null>, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null, onEvent?: ((event: BindingTransportStateEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>

@@ -14,41 +14,16 @@
  * Takes the fault lock (helpers/faults.ts) and always brings the broker back.
  */
 import test from 'ava'
-import { Kafka, logLevel } from 'kafkajs'
 
-import { KafkaConfig, LLMRecord, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
+import { KafkaConfig, LLMRecord, ScouterQueue, type ScouterQueueError } from '../ts/index'
 import { uniqueName } from './helpers/brokers'
 import { profiles } from './helpers/fixtures'
+import { readTopic } from './helpers/kafka-topic'
 import {
   duplicates, faultLock, killBroker, llmIds, missing, paced, range, recoverBroker, recoverOnExit, sleep, spans, until, upBroker,
 } from './helpers/faults'
 
 const BROKERS = '127.0.0.1:9092'
-
-/** Reads the whole of `topic` (every message up to the high watermark of each partition). */
-async function readTopic(topic: string): Promise<{ documents: ServerRecords[]; highWatermark: number }> {
-  const kafka = new Kafka({ clientId: 'scouter-queue-faults', brokers: [BROKERS], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())
-  const highWatermark = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)
-  const consumer = kafka.consumer({ groupId: uniqueName('faults_group') })
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true })
-    const documents: ServerRecords[] = []
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        documents.push(JSON.parse(message.value!.toString('utf8')) as ServerRecords)
-      },
-    })
-    await until(`${highWatermark} messages of ${topic}`, () => documents.length >= highWatermark, 90_000)
-    await sleep(500) // nothing past the high watermark may show up; give it the chance to
-    return { documents, highWatermark }
-  } finally {
-    await consumer.disconnect()
-  }
-}
 
 test('Kafka: SIGKILL mid-stream and restart: every id delivered exactly once, published == inserted, failed 0', async (t) => {
   t.timeout(240_000)
@@ -107,7 +82,7 @@ test('Kafka: SIGKILL mid-stream and restart: every id delivered exactly once, pu
   const stats = (await queues.shutdown(60_000)).llm!
   const shutdownMs = Date.now() - shutdownStarted
 
-  const { documents, highWatermark } = await readTopic(topic)
+  const { documents, highWatermark } = await readTopic(BROKERS, topic)
   const ids = documents.flatMap(llmIds)
   const dup = duplicates(ids)
   const lost = missing(N, ids)

@@ -23,7 +23,8 @@ export {
   type HttpConfigOptions,
   type TransportConfig,
 } from './config/transports'
-export type { QueueStats } from './stats'
+export type { QueueStats, TransportStats } from './stats'
+export type { ScouterQueueEvent, TransportStateEvent, BreakerState } from './events'
 export type {
   ServerRecords,
   ServerRecord,

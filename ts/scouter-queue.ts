@@ -1,8 +1,8 @@
 /**
  * `ScouterQueue`: the entry point. One `fromPath` loads drift profiles, connects one transport
- * and starts one background queue per alias in the native core. `flush` and `shutdown` resolve
- * once everything inserted before them has been confirmed by the transport (or counted as
- * failed), and resolve with the accounting.
+ * (or a failover chain of them) and starts one background queue per alias in the native core.
+ * `flush` and `shutdown` resolve once everything inserted before them has been confirmed by a
+ * transport (or counted as failed), and resolve with the accounting.
  */
 import { fileURLToPath } from 'node:url'
 
@@ -11,6 +11,7 @@ import { describe, isPlainObject } from './builders/check'
 import { checkTimeout } from './config/env'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
+import { eventFromBinding, type ScouterQueueEvent } from './events'
 import { drain, Lifecycle } from './internal'
 import { watchPendingAtExit } from './pending-at-exit'
 import { Queue } from './queue'
@@ -94,12 +95,50 @@ export interface ScouterQueueOptions {
    * Every mode survives a crash of the process itself. @default 'interval'
    */
   spoolSync?: 'interval' | 'always' | 'never'
+  /**
+   * Failover (a list of transports): a transport's circuit breaker opens after this many
+   * documents in a row failed on it after their retries; documents then go to the next
+   * transport. A whole number from 1. @default 5
+   */
+  failureThreshold?: number
+  /**
+   * Failover: a failure lasting this long also opens a transport's breaker: a document
+   * unconfirmed for this long (a hung broker), or failures going on, with no confirmation in
+   * between, for this long. A document unconfirmed for this long is then handed to the next
+   * transport that admits it, although the first may still deliver it (counted in
+   * `stats().transports[i].inDoubt`: the at-least-once window). Set it above the slowest
+   * confirmation a healthy transport takes. Above 0, at most 2147483647. @default 10000
+   */
+  failureTimeoutMs?: number
+  /**
+   * Failover: how long a transport's breaker stays open before the next document is sent to it
+   * as a probe (one at a time); a confirmed probe closes it and traffic fails back. Above 0, at
+   * most 2147483647. @default 5000
+   */
+  probeIntervalMs?: number
+  /**
+   * Called on the main thread for background events that are not errors: today, a transport of
+   * the chain changing state (`{ type: 'transport-state', from: 'closed', to: 'open', ... }`),
+   * so that a switch to the next transport and the fail-back can be logged or alerted on.
+   * Nothing was lost when this fires; failures that lose documents go to `onError`. Like
+   * `onError`, it may be `async`: a throw or a rejection becomes one process warning
+   * (`SCOUTER_ON_EVENT_THREW`). Without it, events are only visible in `stats()`.
+   */
+  onEvent?: (event: ScouterQueueEvent) => void
 }
 
-/** The options the native `openQueues` takes; `flushTimeoutMs` and `maxPendingBytes` are newer than some builds' types. */
-
 /** The numeric options of `fromPath`. Their ranges are checked by the native core (a `ConfigError`). */
-const NUMBER_OPTIONS = ['flushIntervalMs', 'maxPendingItems', 'connectTimeoutMs', 'flushTimeoutMs', 'maxPendingBytes', 'spoolMaxBytes'] as const
+const NUMBER_OPTIONS = [
+  'flushIntervalMs',
+  'maxPendingItems',
+  'connectTimeoutMs',
+  'flushTimeoutMs',
+  'maxPendingBytes',
+  'failureThreshold',
+  'failureTimeoutMs',
+  'probeIntervalMs',
+  'spoolMaxBytes',
+] as const
 
 /** Per alias, what `stats()`, `flush()` and `shutdown()` report. */
 export type ScouterQueueStats = Record<string, QueueStats>
@@ -109,7 +148,8 @@ const DEFAULT_MAX_PENDING = 100_000
 const DEFAULT_FLUSH_TIMEOUT_MS = 30_000
 
 /**
- * The queues of a set of drift profiles, publishing to one transport.
+ * The queues of a set of drift profiles, publishing to one transport, or to the first that works
+ * of a list (a failover chain).
  *
  * A process that exits with items not yet published (no `shutdown()`, no shutdown hooks) emits
  * one process warning, code `SCOUTER_PENDING_AT_EXIT`, naming how many are lost.
@@ -122,11 +162,16 @@ const DEFAULT_FLUSH_TIMEOUT_MS = 30_000
  * @example
  * // `await using` shuts down when the block is left, however it is left.
  * await using queues = await ScouterQueue.fromPath({ psi: './psi_profile.json' })
+ *
+ * // Kafka, and the local file while Kafka is down.
+ * const queues = await ScouterQueue.fromPath({ llm: './llm_profile.json' }, [new KafkaConfig(), new FileConfig()], {
+ *   onEvent: (event) => console.log(`${event.transport}: ${event.from} -> ${event.to} (${event.reason})`),
+ * })
  */
 export class ScouterQueue {
   readonly #native: native.BindingScouterQueue
   readonly #queues: ReadonlyMap<string, Queue>
-  readonly #transport: TransportConfig
+  readonly #transports: readonly TransportConfig[]
   readonly #lifecycle = new Lifecycle()
   /** The deadline of a shutdown without `timeoutMs` (the `flushTimeoutMs` option). */
   readonly #flushTimeoutMs: number
@@ -139,13 +184,13 @@ export class ScouterQueue {
 
   private constructor(
     nativeQueues: native.BindingScouterQueue,
-    transport: TransportConfig,
+    transports: readonly TransportConfig[],
     maxPending: number,
     flushTimeoutMs: number,
     report: (error: unknown, alias: string) => void,
   ) {
     this.#native = nativeQueues
-    this.#transport = transport
+    this.#transports = transports
     this.#flushTimeoutMs = flushTimeoutMs
     const queues = new Map<string, Queue>()
     for (const alias of nativeQueues.aliases()) {
@@ -160,27 +205,32 @@ export class ScouterQueue {
    * Loads each drift profile (alias -> file written by scouter-ml's `save_to_json`), connects
    * the transport and starts one queue per alias.
    * @param paths alias -> profile file path (or `file:` URL).
-   * @param transport where records go. @default new FileConfig()
-   * @throws {TypeError} for arguments of the wrong type.
+   * @param transport where records go: one config, or a non-empty list of distinct configs in
+   * order of preference (a failover chain: each document goes to the first transport whose
+   * circuit breaker is closed, and on to the next if it fails there; see `failureThreshold`,
+   * `failureTimeoutMs`, `probeIntervalMs` and `onEvent`). @default new FileConfig()
+   * @throws {TypeError} for arguments of the wrong type, an empty list, or a list holding
+   * something else than configs or the same config twice.
    * @throws {ProfileError} (rejects) when a profile is missing, unreadable, not JSON, or lacks a
    * field the queue needs; the error names the file and the field.
    * @throws {ConfigError} (rejects) for an unusable option or a transport that cannot be set up.
    */
   static async fromPath(
     paths: Readonly<Record<string, string | URL>>,
-    transport: TransportConfig = new FileConfig(),
+    transport: TransportConfig | readonly TransportConfig[] = new FileConfig(),
     options: ScouterQueueOptions = {},
   ): Promise<ScouterQueue> {
     const sources = profileSources(paths)
-    if (transport === null || typeof transport !== 'object' || !(toBinding in transport)) {
-      throw new TypeError(`ScouterQueue.fromPath: transport must be a transport config such as new FileConfig(), got ${describe(transport)}`)
-    }
+    const transports = transportList(transport)
     if (!isPlainObject(options as unknown)) {
       throw new TypeError(`ScouterQueue.fromPath: options must be a plain object, got ${describe(options)}`)
     }
-    const { onError } = options
+    const { onError, onEvent } = options
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
+    }
+    if (onEvent !== undefined && typeof onEvent !== 'function') {
+      throw new TypeError(`ScouterQueue.fromPath: onEvent must be a function, got ${describe(onEvent)}`)
     }
     // Each option is read once, so that what is checked is what is passed on.
     const nativeOptions: native.BindingQueueOptions = {}
@@ -211,9 +261,15 @@ export class ScouterQueue {
     }
 
     const report = reporter(onError)
-    const parts = transport[toBinding]()
-    const opened = await native.openQueues(sources, parts.config, parts.mock ?? null, nativeOptions, (event) =>
-      report(errorFromBinding(event), event.alias),
+    const parts = transports.map((config) => config[toBinding]())
+    const notify = onEvent === undefined ? null : eventReporter(onEvent)
+    const opened = await native.openQueues(
+      sources,
+      parts.map((part) => part.config),
+      parts.map((part) => part.mock ?? null),
+      nativeOptions,
+      (event) => report(errorFromBinding(event), event.alias),
+      notify === null ? null : (event) => notify(eventFromBinding(event)),
     )
     if (!(opened instanceof native.BindingScouterQueue)) {
       throw errorFromBinding(opened)
@@ -223,7 +279,7 @@ export class ScouterQueue {
     }
     return new ScouterQueue(
       opened,
-      transport,
+      transports,
       nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING,
       nativeOptions.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
       report,
@@ -245,9 +301,17 @@ export class ScouterQueue {
     return [...this.#queues.keys()]
   }
 
-  /** The transport config in use, with its options resolved. */
+  /**
+   * The transport config in use, with its options resolved; with a failover list, its first
+   * (preferred) config: see {@link transportConfigs} for the whole list.
+   */
   get transportConfig(): TransportConfig {
-    return this.#transport
+    return this.#transports[0] as TransportConfig
+  }
+
+  /** Every transport config in use, in order of preference (one for a single transport). */
+  get transportConfigs(): readonly TransportConfig[] {
+    return this.#transports
   }
 
   /** Every queue's delivery accounting, by alias. */
@@ -403,6 +467,33 @@ function profileSources(paths: unknown): native.BindingProfileSource[] {
   return sources
 }
 
+/** The transports of `fromPath` as a list, checked: one config, or a non-empty list of distinct configs. */
+function transportList(transport: unknown): readonly TransportConfig[] {
+  const isConfig = (value: unknown): value is TransportConfig => value !== null && typeof value === 'object' && toBinding in value
+  if (!Array.isArray(transport)) {
+    if (isConfig(transport)) return Object.freeze([transport])
+    throw new TypeError(
+      `ScouterQueue.fromPath: transport must be a transport config such as new FileConfig(), or a list of them, got ${describe(transport)}`,
+    )
+  }
+  if (transport.length === 0) {
+    throw new TypeError('ScouterQueue.fromPath: the list of transports must not be empty')
+  }
+  const list: TransportConfig[] = []
+  for (let index = 0; index < transport.length; index++) {
+    const config: unknown = transport[index]
+    if (!isConfig(config)) {
+      throw new TypeError(`ScouterQueue.fromPath: transport ${index} of the list must be a transport config such as new FileConfig(), got ${describe(config)}`)
+    }
+    if (list.includes(config)) {
+      // The second copy would only ever receive what the first just failed.
+      throw new TypeError(`ScouterQueue.fromPath: transport ${index} of the list is the same config as transport ${list.indexOf(config)}`)
+    }
+    list.push(config)
+  }
+  return Object.freeze(list)
+}
+
 /**
  * Routes background errors to `onError`, or warns once per alias and code. Whatever `onError`
  * does, the process survives: a throw, or a returned promise that rejects (an `async` handler),
@@ -414,14 +505,7 @@ function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, ali
   return (error, alias) => {
     const typed = error instanceof Error ? error : new Error(String(error))
     if (onError) {
-      let result: unknown
-      try {
-        result = onError(typed as ScouterQueueError, alias)
-      } catch (thrown) {
-        warnOnErrorFailed('threw', thrown)
-        return
-      }
-      catchRejection(result)
+      callSafely('onError', () => onError(typed as ScouterQueueError, alias))
       return
     }
     const code = (typed as { code?: string }).code ?? 'ERROR'
@@ -434,23 +518,36 @@ function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, ali
   }
 }
 
-/** When `onError` returned a thenable, turns its rejection into a warning. */
-function catchRejection(result: unknown): void {
+/** Routes events to `onEvent` with the same protection as `onError` (code `SCOUTER_ON_EVENT_THREW`). */
+function eventReporter(onEvent: NonNullable<ScouterQueueOptions['onEvent']>): (event: ScouterQueueEvent) => void {
+  return (event) => callSafely('onEvent', () => onEvent(event))
+}
+
+/** Calls a user callback; a throw, or a rejection of the thenable it returns, becomes a warning. */
+function callSafely(callback: 'onError' | 'onEvent', call: () => unknown): void {
+  let result: unknown
+  try {
+    result = call()
+  } catch (thrown) {
+    warnCallbackFailed(callback, 'threw', thrown)
+    return
+  }
   if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return
   try {
     const then: unknown = (result as { then?: unknown }).then
-    if (typeof then === 'function') then.call(result, undefined, (reason: unknown) => warnOnErrorFailed('rejected', reason))
+    if (typeof then === 'function') then.call(result, undefined, (reason: unknown) => warnCallbackFailed(callback, 'rejected', reason))
   } catch (thrown) {
-    warnOnErrorFailed('threw', thrown)
+    warnCallbackFailed(callback, 'threw', thrown)
   }
 }
 
-function warnOnErrorFailed(how: 'threw' | 'rejected', reason: unknown): void {
+function warnCallbackFailed(callback: 'onError' | 'onEvent', how: 'threw' | 'rejected', reason: unknown): void {
   let text: string
   try {
     text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
   } catch {
     text = describe(reason)
   }
-  process.emitWarning(`scouter-queue: onError ${how}: ${text}`, { code: 'SCOUTER_ON_ERROR_THREW' })
+  const code = callback === 'onError' ? 'SCOUTER_ON_ERROR_THREW' : 'SCOUTER_ON_EVENT_THREW'
+  process.emitWarning(`scouter-queue: ${callback} ${how}: ${text}`, { code })
 }

@@ -5,6 +5,33 @@
  * next process on the same `spoolDir`. Nothing disappears without being counted.
  */
 import type { BindingQueueStats } from './native'
+import type { BreakerState } from './events'
+
+/**
+ * One transport of the failover chain (a single transport is a chain of one). `state` and
+ * `lastSwitchAt` belong to the transport, so every alias shows the same; the counts are this
+ * alias's documents. A document that failed on one transport and was confirmed by the next
+ * counts `failed` on the first and `published` on the second; for the queue it is published.
+ */
+export interface TransportStats {
+  /** The transport's name (`'kafka'`, `'file'`...). */
+  name: string
+  /** Its circuit breaker: documents go to it (`closed`), skip it (`open`), or one probe is in flight (`half-open`). */
+  state: BreakerState
+  /** Documents this transport confirmed. */
+  published: number
+  /** Documents this transport failed after its retries (then tried on the next transport, if one admitted them). */
+  failed: number
+  /**
+   * Of `failed`, documents the transport may have stored anyway: Kafka reported a message that
+   * timed out after it was sent, or the document was handed to the next transport after
+   * `failureTimeoutMs` without a confirmation (this one may still deliver it). If a later
+   * transport confirmed them, they may be in both places: the at-least-once window of failover.
+   */
+  inDoubt: number
+  /** When its state last changed; `null` if it never did. */
+  lastSwitchAt: Date | null
+}
 
 /** One queue's counters, in items (a row, a set of metrics, an LLM record) unless said otherwise. */
 export interface QueueStats {
@@ -58,6 +85,8 @@ export interface QueueStats {
   lastPublishAt: Date | null
   /** The last background error, if any. */
   lastError: string | null
+  /** Per transport, in the order given to `fromPath`. */
+  transports: readonly TransportStats[]
 }
 
 /** The native counters; `pendingBytes` is newer than some builds' types. */
@@ -82,5 +111,13 @@ export function statsFromBinding(stats: BindingQueueStats): QueueStats {
     replayedDocuments: stats.replayedDocuments,
     lastPublishAt: stats.lastPublishAt === undefined ? null : new Date(stats.lastPublishAt),
     lastError: stats.lastError ?? null,
+    transports: stats.transports.map((transport) => ({
+      name: transport.name,
+      state: transport.state,
+      published: transport.published,
+      failed: transport.failed,
+      inDoubt: transport.inDoubt,
+      lastSwitchAt: transport.lastSwitchAt === undefined ? null : new Date(transport.lastSwitchAt),
+    })),
   }
 }

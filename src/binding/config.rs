@@ -13,7 +13,7 @@ use crate::core::error::{QueueError, Result};
 use crate::core::queue::QueueOptions;
 use crate::core::spool::{SpoolOptions, SpoolSync};
 use crate::core::transport::{
-  FileConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig, TransportConfig,
+  BreakerOptions, FileConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig, TransportConfig,
 };
 
 /// Which drift profile file each alias uses.
@@ -95,6 +95,12 @@ pub struct BindingQueueOptions {
   pub spool_max_bytes: Option<f64>,
   /// `"always"`, `"interval"` or `"never"`. @default "interval"
   pub spool_sync: Option<String>,
+  /// Documents failed in a row that open a chain member's breaker. @default 5
+  pub failure_threshold: Option<f64>,
+  /// A failure lasting this long opens a member's breaker. @default 10000
+  pub failure_timeout_ms: Option<f64>,
+  /// How long an open breaker waits before its next probe. @default 5000
+  pub probe_interval_ms: Option<f64>,
 }
 
 /// The longest duration accepted from JavaScript, in milliseconds: Node's own timer limit
@@ -135,6 +141,22 @@ impl BindingQueueOptions {
       .map(|ms| duration("connectTimeoutMs", ms, false))
       .transpose()
   }
+}
+
+/// The core configs of a transport list; `mocks[i]` is the store of the Mock transport at
+/// position `i` (the list may be shorter when no Mock transport comes later).
+pub fn transports_into_core(
+  configs: Vec<BindingTransportConfig>,
+  mocks: Vec<Option<&BindingMockStore>>,
+) -> Result<Vec<TransportConfig>> {
+  if configs.is_empty() {
+    return Err(QueueError::Config("no transport was given".into()));
+  }
+  configs
+    .into_iter()
+    .enumerate()
+    .map(|(index, config)| config.into_core(mocks.get(index).copied().flatten()))
+    .collect()
 }
 
 impl BindingTransportConfig {
@@ -197,6 +219,28 @@ impl BindingTransportConfig {
         "unknown transport kind `{other}`"
       ))),
     }
+  }
+}
+
+impl TryFrom<&BindingQueueOptions> for BreakerOptions {
+  type Error = QueueError;
+
+  fn try_from(options: &BindingQueueOptions) -> Result<Self> {
+    let defaults = BreakerOptions::default();
+    Ok(BreakerOptions {
+      failure_threshold: match options.failure_threshold {
+        None => defaults.failure_threshold,
+        Some(n) => count("failureThreshold", n, u32::MAX as f64)? as u32,
+      },
+      failure_timeout: match options.failure_timeout_ms {
+        None => defaults.failure_timeout,
+        Some(ms) => duration("failureTimeoutMs", ms, false)?,
+      },
+      probe_interval: match options.probe_interval_ms {
+        None => defaults.probe_interval,
+        Some(ms) => duration("probeIntervalMs", ms, false)?,
+      },
+    })
   }
 }
 

@@ -48,6 +48,12 @@ impl BindingMockStore {
     self.inner.fail_next(u64::from(count), retryable)
   }
 
+  /// Makes every publish attempt fail from now on (`failing`), or none.
+  #[napi]
+  pub fn set_failing(&self, failing: bool, retryable: bool) {
+    self.inner.set_failing(failing, retryable)
+  }
+
   /// Makes every publish attempt take `ms` milliseconds.
   #[napi]
   pub fn set_latency_ms(&self, ms: f64) -> napi::Result<(), ErrorCode> {

@@ -12,11 +12,14 @@ use crate::core::error::QueueError;
 use crate::core::item::{ItemBatch, RowBatch};
 use crate::core::queue::QueueBus;
 use crate::core::record::LlmInput;
+use crate::core::transport::Chain;
 
 /// A queue of one alias.
 #[napi]
 pub struct BindingQueue {
   pub(crate) bus: Arc<QueueBus>,
+  /// For the per-transport part of the stats.
+  pub(crate) chain: Arc<Chain>,
 }
 
 /// One column of the row layout: the feature or metric name, and codes for string values.
@@ -145,6 +148,6 @@ impl BindingQueue {
   /// A consistent reading of the queue's counters.
   #[napi]
   pub fn stats(&self) -> BindingQueueStats {
-    self.bus.stats().into()
+    BindingQueueStats::new(self.bus.stats(), &self.chain.states())
   }
 }

@@ -1,5 +1,6 @@
 //! Opening, flushing and shutting down the queues of one `fromPath`. `openQueues` returns a
-//! failure as data (`BindingError`) so that profile errors keep their file and field.
+//! failure as data (`BindingError`) so that profile errors keep their file and field. Background
+//! failures reach `onError`; failover switches, which are events and not errors, reach `onEvent`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,13 +10,16 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use tokio::time::Instant;
 
-use super::config::{duration, BindingProfileSource, BindingQueueOptions, BindingTransportConfig};
+use super::config::{
+  duration, transports_into_core, BindingProfileSource, BindingQueueOptions, BindingTransportConfig,
+};
 use super::error::{BindingError, ErrorCode};
 use super::mock_store::BindingMockStore;
 use super::queue::BindingQueue;
 use crate::core::error::QueueError;
 use crate::core::queue::{ErrorSink, QueueOptions};
 use crate::core::scouter_queue::ScouterQueues;
+use crate::core::transport::{BreakerOptions, StateChange, StateSink};
 
 /// A background failure, as handed to the `onError` callback.
 #[napi(object)]
@@ -29,29 +33,75 @@ pub struct BindingErrorEvent {
 type ErrorCallback =
   ThreadsafeFunction<BindingErrorEvent, (), BindingErrorEvent, Status, false, true>;
 
+/// A transport of the chain changed state (its circuit breaker opened, probed, closed).
+#[napi(object)]
+pub struct BindingTransportStateEvent {
+  /// The transport's name (`"kafka"`).
+  pub transport: String,
+  /// Its position in the list given to `fromPath`, from 0.
+  pub index: u32,
+  #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
+  pub from: String,
+  #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
+  pub to: String,
+  pub reason: String,
+  /// Milliseconds since the epoch.
+  pub at: f64,
+}
+
+/// `onEvent`: like `onError`, called on the main thread and weak.
+type EventCallback = ThreadsafeFunction<
+  BindingTransportStateEvent,
+  (),
+  BindingTransportStateEvent,
+  Status,
+  false,
+  true,
+>;
+
 /// The queues of one `fromPath`.
 #[napi]
 pub struct BindingScouterQueue {
   inner: Arc<ScouterQueues>,
 }
 
-/// Loads the profiles, connects the transport and starts the queues. Resolves with the queues,
+/// Loads the profiles, connects the transports (a list is a failover chain; `mocks[i]` is the
+/// store of a Mock transport at position `i`) and starts the queues. Resolves with the queues,
 /// or with a `BindingError` describing why they could not start.
 #[napi(ts_return_type = "Promise<BindingScouterQueue | BindingError>")]
 pub fn open_queues<'env>(
   env: &'env Env,
   sources: Vec<BindingProfileSource>,
-  transport: BindingTransportConfig,
-  mock: Option<&BindingMockStore>,
+  transports: Vec<BindingTransportConfig>,
+  #[napi(ts_arg_type = "Array<BindingMockStore | undefined | null>")] mocks: Vec<
+    Option<&BindingMockStore>,
+  >,
   options: BindingQueueOptions,
   #[napi(ts_arg_type = "((event: BindingErrorEvent) => void) | undefined | null")] on_error: Option<
     ErrorCallback,
   >,
+  #[napi(ts_arg_type = "((event: BindingTransportStateEvent) => void) | undefined | null")]
+  on_event: Option<EventCallback>,
 ) -> Result<PromiseRaw<'env, Either<BindingScouterQueue, BindingError>>> {
-  let prepared = transport.into_core(mock).and_then(|config| {
+  let prepared = transports_into_core(transports, mocks).and_then(|configs| {
     let queue_options = QueueOptions::try_from(&options)?;
-    Ok((config, queue_options, options.connect_timeout()?))
+    let breaker = BreakerOptions::try_from(&options)?;
+    Ok((configs, breaker, queue_options, options.connect_timeout()?))
   });
+  let on_state: StateSink = match on_event {
+    Some(callback) => Arc::new(move |change: StateChange| {
+      let event = BindingTransportStateEvent {
+        transport: change.transport.to_string(),
+        index: change.index as u32,
+        from: change.from.as_str().to_string(),
+        to: change.to.as_str().to_string(),
+        reason: change.reason,
+        at: change.at.timestamp_millis() as f64,
+      };
+      callback.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+    }),
+    None => Arc::new(|_: StateChange| {}),
+  };
   let sink: ErrorSink = match on_error {
     Some(callback) => Arc::new(move |alias: &str, error: &QueueError| {
       let event = BindingErrorEvent {
@@ -68,18 +118,25 @@ pub fn open_queues<'env>(
     .map(|source| (source.alias, PathBuf::from(source.path)))
     .collect();
   env.spawn_future(async move {
-    let (config, options, connect_timeout) = match prepared {
+    let (configs, breaker, options, connect_timeout) = match prepared {
       Ok(prepared) => prepared,
       Err(error) => return Ok(Either::B(error.into())),
     };
-    Ok(
-      match ScouterQueues::open(sources, config, options, sink, connect_timeout).await {
-        Ok(queues) => Either::A(BindingScouterQueue {
-          inner: Arc::new(queues),
-        }),
-        Err(error) => Either::B(error.into()),
-      },
-    )
+    let opened = ScouterQueues::open(
+      sources,
+      configs,
+      breaker,
+      on_state,
+      options,
+      sink,
+      connect_timeout,
+    );
+    Ok(match opened.await {
+      Ok(queues) => Either::A(BindingScouterQueue {
+        inner: Arc::new(queues),
+      }),
+      Err(error) => Either::B(error.into()),
+    })
   })
 }
 
@@ -103,6 +160,7 @@ impl BindingScouterQueue {
   pub fn queue(&self, alias: String) -> Option<BindingQueue> {
     self.inner.queue(&alias).map(|bus| BindingQueue {
       bus: Arc::clone(bus),
+      chain: Arc::clone(self.inner.chain()),
     })
   }
 

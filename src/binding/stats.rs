@@ -2,7 +2,8 @@
 
 use napi_derive::napi;
 
-use crate::core::stats::StatsSnapshot;
+use crate::core::stats::{StatsSnapshot, TransportCounts};
+use crate::core::transport::MemberState;
 
 /// One queue's counters; see `QueueStats` in the TypeScript API for their meaning.
 #[napi(object)]
@@ -30,10 +31,35 @@ pub struct BindingQueueStats {
   /// Milliseconds since the epoch.
   pub last_publish_at: Option<f64>,
   pub last_error: Option<String>,
+  /// Per transport of the chain, in order.
+  pub transports: Vec<BindingTransportStats>,
 }
 
-impl From<StatsSnapshot> for BindingQueueStats {
-  fn from(s: StatsSnapshot) -> Self {
+/// One transport of the chain: its breaker (shared by every alias) and this alias's documents.
+#[napi(object)]
+pub struct BindingTransportStats {
+  pub name: String,
+  /// `"closed"`, `"open"` or `"half-open"`.
+  #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
+  pub state: String,
+  pub published: f64,
+  pub failed: f64,
+  pub in_doubt: f64,
+  /// Milliseconds since the epoch.
+  pub last_switch_at: Option<f64>,
+}
+
+impl BindingQueueStats {
+  /// A queue's counters, with the chain's `members` for the per-transport part.
+  pub fn new(s: StatsSnapshot, members: &[MemberState]) -> Self {
+    let transports = members
+      .iter()
+      .enumerate()
+      .map(|(index, member)| {
+        let counts = s.transports.get(index).copied().unwrap_or_default();
+        BindingTransportStats::new(member, counts)
+      })
+      .collect();
     BindingQueueStats {
       inserted: s.inserted as f64,
       sampled_out: s.sampled_out as f64,
@@ -52,6 +78,20 @@ impl From<StatsSnapshot> for BindingQueueStats {
       replayed_documents: s.replayed_documents as f64,
       last_publish_at: s.last_publish_at.map(|at| at.timestamp_millis() as f64),
       last_error: s.last_error,
+      transports,
+    }
+  }
+}
+
+impl BindingTransportStats {
+  fn new(member: &MemberState, counts: TransportCounts) -> Self {
+    BindingTransportStats {
+      name: member.name.to_string(),
+      state: member.state.as_str().to_string(),
+      published: counts.published as f64,
+      failed: counts.failed as f64,
+      in_doubt: counts.in_doubt as f64,
+      last_switch_at: member.last_switch_at.map(|at| at.timestamp_millis() as f64),
     }
   }
 }

@@ -52,6 +52,10 @@ pub struct TransportError {
   pub message: String,
   pub retryable: bool,
   pub retry_after: Option<Duration>,
+  /// The destination may have stored the document although the publish failed (Kafka: the
+  /// message timed out after it was sent). Handing it to another transport may then deliver it
+  /// twice: the at-least-once window of a failover chain.
+  pub in_doubt: bool,
 }
 
 impl TransportError {
@@ -62,6 +66,7 @@ impl TransportError {
       message: message.into(),
       retryable: true,
       retry_after: None,
+      in_doubt: false,
     }
   }
 
@@ -72,6 +77,7 @@ impl TransportError {
       message: message.into(),
       retryable: false,
       retry_after: None,
+      in_doubt: false,
     }
   }
 }

@@ -46,10 +46,9 @@ use crate::core::item::{ItemBatch, ItemRun, QueueItem};
 use crate::core::panic_report;
 use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
 use crate::core::record::Document;
-use crate::core::retry::{confirm_with_retry, RetryPolicy};
 use crate::core::spool::{QueueSpool, Recovered, SpoolOptions, SpoolSlot};
 use crate::core::stats::{QueueStats, Settled, StatsSnapshot};
-use crate::core::transport::Transport;
+use crate::core::transport::{Chain, Outcome};
 
 /// Options shared by every queue of a `ScouterQueue`.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,8 +142,7 @@ impl QueueBus {
   pub fn start(
     alias: String,
     profile: DriftProfile,
-    transport: Arc<dyn Transport>,
-    policy: RetryPolicy,
+    chain: Arc<Chain>,
     options: &QueueOptions,
     sink: ErrorSink,
     spool: Option<(QueueSpool, Recovered)>,
@@ -156,7 +154,7 @@ impl QueueBus {
       slots: profile.slots(),
       capacity: profile.capacity(),
     };
-    let parts = (transport, policy, options, sink, spool);
+    let parts = (chain, options, sink, spool);
     let id = profile.id;
     match profile.spec {
       ProfileSpec::Spc(spec) => {
@@ -177,12 +175,12 @@ impl QueueBus {
   fn with_aggregator<A: Aggregator>(
     identity: Identity,
     aggregator: A,
-    (transport, policy, options, sink, spool): StartParts<'_>,
+    (chain, options, sink, spool): StartParts<'_>,
   ) -> Arc<Self> {
-    let stats = Arc::new(QueueStats::new(
-      options.max_pending_items,
-      options.max_pending_bytes,
-    ));
+    let stats = Arc::new(
+      QueueStats::new(options.max_pending_items, options.max_pending_bytes)
+        .with_transports(chain.len()),
+    );
     // Every data message carries at least one accepted item, so the pending bound caps them.
     let (data, data_rx) = mpsc::channel(options.max_pending_items.max(1));
     let (control, control_rx) = mpsc::channel(64);
@@ -191,8 +189,7 @@ impl QueueBus {
     let cx = LoopContext {
       alias: identity.alias.clone(),
       stats: Arc::clone(&stats),
-      transport,
-      policy,
+      chain,
       sink,
       max_in_flight: options.max_in_flight.max(1),
     };
@@ -353,8 +350,7 @@ impl Drop for QueueBus {
 
 /// What `QueueBus::start` passes on to the event loop.
 type StartParts<'a> = (
-  Arc<dyn Transport>,
-  RetryPolicy,
+  Arc<Chain>,
   &'a QueueOptions,
   ErrorSink,
   Option<(QueueSpool, Recovered)>,
@@ -373,8 +369,8 @@ struct Identity {
 struct LoopContext {
   alias: String,
   stats: Arc<QueueStats>,
-  transport: Arc<dyn Transport>,
-  policy: RetryPolicy,
+  /// The transports, in order of preference (one, unless a failover chain was given).
+  chain: Arc<Chain>,
   sink: ErrorSink,
   max_in_flight: usize,
 }
@@ -466,7 +462,7 @@ struct EventLoop<A: Aggregator> {
   current: Option<RunOf<A>>,
   /// Documents made but not yet handed over, in order.
   staged: VecDeque<Staged>,
-  in_flight: JoinSet<std::result::Result<(), TransportError>>,
+  in_flight: JoinSet<Outcome>,
   in_flight_info: HashMap<Id, InFlight>,
   next_seq: u64,
   /// Data messages read so far.
@@ -936,7 +932,7 @@ impl<A: Aggregator> EventLoop<A> {
     }
   }
 
-  /// Hands a document to the transport (in order) and awaits its confirmation concurrently.
+  /// Hands a document to the chain (in order) and awaits its delivery concurrently.
   fn hand_over(&mut self, staged: Staged) {
     self.release(&staged);
     let made = staged.made;
@@ -961,12 +957,8 @@ impl<A: Aggregator> EventLoop<A> {
       }
       (None, None) => unreachable!("a staged document is in memory or on disk"),
     };
-    let transport = Arc::clone(&self.cx.transport);
-    let policy = self.cx.policy;
-    let first = transport.publish(Arc::clone(&document));
-    let handle = self.in_flight.spawn(panic_report::expected(async move {
-      confirm_with_retry(transport.as_ref(), &document, first, &policy).await
-    }));
+    let delivery = self.cx.chain.publish(document);
+    let handle = self.in_flight.spawn(panic_report::expected(delivery));
     self.in_flight_info.insert(
       handle.id(),
       InFlight {
@@ -1011,54 +1003,23 @@ impl<A: Aggregator> EventLoop<A> {
     let made = info.made;
     let spooled = made.slot.is_some();
     match joined {
-      Ok((_, Ok(()))) => {
-        if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
-          state.spool.resolve(slot);
-          state.retry_wait = SPOOL_RETRY_FIRST;
-          // The transport takes documents again: a later overflow is a new run, reported anew.
-          state.overflow_reported = false;
+      Ok((_, outcome)) => {
+        self
+          .cx
+          .stats
+          .record_attempts(&outcome.attempts, &outcome.in_doubt);
+        match outcome.result {
+          Ok(()) => self.delivered(made),
+          Err(error) if spooled && error.retryable => self.keep_for_later(made, error),
+          Err(error) => {
+            if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
+              // Refused for good (a 4xx): replaying it would be refused again.
+              state.spool.resolve(slot);
+            }
+            self.count_failed(made, &error.to_string());
+            self.cx.report(QueueError::Transport(error));
+          }
         }
-        if made.replayed {
-          self
-            .cx
-            .stats
-            .replay_settled(made.slot.map_or(0, |s| s.len), true);
-        } else {
-          self
-            .cx
-            .stats
-            .published(made.settled(), made.records, Utc::now());
-        }
-      }
-      Ok((_, Err(mut error))) if spooled && error.retryable => {
-        // Kept on disk and offered again after a pause that grows while failures continue.
-        let state = self
-          .spool
-          .as_mut()
-          .expect("spooled documents exist only with a spool");
-        let now = Instant::now();
-        // One pause per wave of failures (the documents in flight together), doubling per wave.
-        if state.retry_at.is_none_or(|at| at <= now) {
-          let wait = state.retry_wait;
-          state.retry_wait = (wait * 2).min(SPOOL_RETRY_MAX);
-          state.retry_at = Some(now + wait);
-        }
-        let wait = state.retry_at.map_or(Duration::ZERO, |at| at - now);
-        error.message = format!(
-          "{} (kept in the spool; offered again in {} ms)",
-          error.message,
-          wait.as_millis()
-        );
-        self.restage(made);
-        self.cx.report(QueueError::Transport(error));
-      }
-      Ok((_, Err(error))) => {
-        if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
-          // Refused for good (a 4xx): replaying it would be refused again.
-          state.spool.resolve(slot);
-        }
-        self.count_failed(made, &error.to_string());
-        self.cx.report(QueueError::Transport(error));
       }
       Err(error) if spooled && error.is_cancelled() => {
         // A deadline or a stop aborted it; it stays on disk for a later hand-over or process.
@@ -1080,11 +1041,56 @@ impl<A: Aggregator> EventLoop<A> {
         self
           .cx
           .report(QueueError::Transport(TransportError::retryable(
-            self.cx.transport.name(),
+            self.cx.chain.name(),
             message,
           )));
       }
     }
+  }
+
+  /// A document confirmed by a transport: it leaves the spool, and the pending counts.
+  fn delivered(&mut self, made: Made) {
+    if let (Some(state), Some(slot)) = (self.spool.as_mut(), made.slot) {
+      state.spool.resolve(slot);
+      state.retry_wait = SPOOL_RETRY_FIRST;
+      // The transport takes documents again: a later overflow is a new run, reported anew.
+      state.overflow_reported = false;
+    }
+    if made.replayed {
+      self
+        .cx
+        .stats
+        .replay_settled(made.slot.map_or(0, |s| s.len), true);
+    } else {
+      self
+        .cx
+        .stats
+        .published(made.settled(), made.records, Utc::now());
+    }
+  }
+
+  /// A spooled document every transport failed: kept on disk and offered again after a pause
+  /// that grows while failures continue.
+  fn keep_for_later(&mut self, made: Made, mut error: TransportError) {
+    let state = self
+      .spool
+      .as_mut()
+      .expect("spooled documents exist only with a spool");
+    let now = Instant::now();
+    // One pause per wave of failures (the documents in flight together), doubling per wave.
+    if state.retry_at.is_none_or(|at| at <= now) {
+      let wait = state.retry_wait;
+      state.retry_wait = (wait * 2).min(SPOOL_RETRY_MAX);
+      state.retry_at = Some(now + wait);
+    }
+    let wait = state.retry_at.map_or(Duration::ZERO, |at| at - now);
+    error.message = format!(
+      "{} (kept in the spool; offered again in {} ms)",
+      error.message,
+      wait.as_millis()
+    );
+    self.restage(made);
+    self.cx.report(QueueError::Transport(error));
   }
 
   /// The earliest flush deadline has passed: everything that flush waits for and that is not
@@ -1239,7 +1245,7 @@ impl<A: Aggregator> EventLoop<A> {
 }
 
 /// What `JoinSet::join_next_with_id` gives back for one publish.
-type Joined = std::result::Result<(Id, std::result::Result<(), TransportError>), JoinError>;
+type Joined = std::result::Result<(Id, Outcome), JoinError>;
 
 /// The task id of a joined publish, whether it finished or was aborted.
 fn joined_id(joined: &Joined) -> Id {

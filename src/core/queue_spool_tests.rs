@@ -220,7 +220,11 @@ async fn a_second_live_open_of_the_directory_is_a_config_error() {
   let (sink, _) = super::tests::recording_sink();
   let second = crate::core::scouter_queue::ScouterQueues::open(
     vec![("llm".into(), super::tests::fixture("llm_profile.json"))],
-    crate::core::transport::TransportConfig::Mock(Arc::clone(&store)),
+    vec![crate::core::transport::TransportConfig::Mock(Arc::clone(
+      &store,
+    ))],
+    crate::core::transport::BreakerOptions::default(),
+    Arc::new(|_| {}),
     spooled_options(dir.path(), 1 << 20),
     sink,
     None,

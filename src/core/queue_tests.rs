@@ -12,7 +12,9 @@ use super::*;
 use crate::core::item::RowBatch;
 use crate::core::record::LlmInput;
 use crate::core::scouter_queue::ScouterQueues;
-use crate::core::transport::{MockStore, TransportConfig};
+use crate::core::transport::{
+  BreakerOptions, Chain, MockStore, StateChange, Transport, TransportConfig,
+};
 
 pub(super) fn fixture(name: &str) -> PathBuf {
   PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -34,7 +36,9 @@ pub(super) async fn open(
     .collect();
   let queues = ScouterQueues::open(
     sources,
-    TransportConfig::Mock(Arc::clone(store)),
+    vec![TransportConfig::Mock(Arc::clone(store))],
+    BreakerOptions::default(),
+    Arc::new(|_| {}),
     options,
     sink,
     None,
@@ -55,6 +59,15 @@ pub(super) fn recording_sink() -> (ErrorSink, Reports) {
       .push((alias.to_string(), err.to_string()))
   });
   (sink, reports)
+}
+
+/// A chain of just `transport`, with no retries.
+fn one(transport: Arc<dyn Transport>) -> Arc<Chain> {
+  Chain::new(
+    vec![(transport, crate::core::retry::RetryPolicy::new(0))],
+    BreakerOptions::default(),
+    Arc::new(|_| {}),
+  )
 }
 
 /// `open` with the default options.
@@ -400,7 +413,9 @@ async fn open_rejects_a_bad_profile_naming_it() {
   let sink: ErrorSink = Arc::new(|_, _| {});
   let err = ScouterQueues::open(
     vec![("x".into(), fixture("nope.json"))],
-    TransportConfig::Mock(store),
+    vec![TransportConfig::Mock(store)],
+    BreakerOptions::default(),
+    Arc::new(|_| {}),
     QueueOptions::default(),
     sink,
     None,
@@ -459,13 +474,7 @@ fn queue_with<A: Aggregator>(aggregator: A, store: &Arc<MockStore>) -> (Arc<Queu
   let bus = QueueBus::with_aggregator(
     identity,
     aggregator,
-    (
-      transport,
-      RetryPolicy::new(0),
-      &QueueOptions::default(),
-      sink,
-      None,
-    ),
+    (one(transport), &QueueOptions::default(), sink, None),
   );
   (bus, reports)
 }
@@ -520,7 +529,9 @@ async fn open_paths(
 ) -> ScouterQueues {
   ScouterQueues::open(
     sources,
-    TransportConfig::Mock(Arc::clone(store)),
+    vec![TransportConfig::Mock(Arc::clone(store))],
+    BreakerOptions::default(),
+    Arc::new(|_| {}),
     options,
     Arc::new(|_, _| {}),
     None,
@@ -718,8 +729,7 @@ async fn a_panic_in_the_event_loop_fails_what_is_pending_and_is_reported() {
   let bus = QueueBus::start(
     "psi".into(),
     profile,
-    Arc::new(PanickingTransport),
-    RetryPolicy::new(0),
+    one(Arc::new(PanickingTransport)),
     &QueueOptions::default(),
     sink,
     None,
@@ -738,4 +748,72 @@ async fn a_panic_in_the_event_loop_fails_what_is_pending_and_is_reported() {
     Err(QueueError::Closed { .. })
   ));
   bus.shutdown(soon()).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn documents_that_fail_over_count_per_transport_and_once_for_the_queue() {
+  let (first, second) = (Arc::new(MockStore::new(0)), Arc::new(MockStore::new(0)));
+  first.set_failing(true, false);
+  let changes: Arc<Mutex<Vec<StateChange>>> = Arc::default();
+  let sink_changes = Arc::clone(&changes);
+  let reports: Reports = Arc::default();
+  let sink_reports = Arc::clone(&reports);
+  let queues = ScouterQueues::open(
+    vec![("llm".into(), fixture("llm_profile.json"))],
+    vec![
+      TransportConfig::Mock(Arc::clone(&first)),
+      TransportConfig::Mock(Arc::clone(&second)),
+    ],
+    BreakerOptions::default(),
+    Arc::new(move |change| sink_changes.lock().unwrap().push(change)),
+    QueueOptions {
+      max_in_flight: 1,
+      ..QueueOptions::default()
+    },
+    Arc::new(move |alias, err| {
+      sink_reports
+        .lock()
+        .unwrap()
+        .push((alias.to_string(), err.to_string()))
+    }),
+    None,
+  )
+  .await
+  .unwrap();
+  assert_eq!(queues.chain().name(), "mock>mock");
+  let llm = queues.queue("llm").unwrap();
+  let record = |n: u32| LlmInput {
+    uid: format!("u{n}"),
+    created_at: "2025-08-25T12:00:00.000000000Z".into(),
+    context: serde_json::value::RawValue::from_string(format!(r#"{{"n":{n}}}"#)).unwrap(),
+    prompt: None,
+  };
+  llm
+    .push(ItemBatch::Llm((0..8).map(record).collect()))
+    .unwrap();
+  queues.shutdown(None).await.unwrap();
+  let stats = llm.stats();
+  // Five documents failed on the first member before its breaker opened (the default
+  // threshold); the next member confirmed all eight. For the queue, eight were published.
+  assert_eq!(
+    (
+      stats.published,
+      stats.failed,
+      stats.documents,
+      stats.publish_failures
+    ),
+    (8, 0, 8, 0)
+  );
+  let counts: Vec<(u64, u64)> = stats
+    .transports
+    .iter()
+    .map(|c| (c.published, c.failed))
+    .collect();
+  assert_eq!(counts, [(0, 5), (8, 0)]);
+  assert_eq!(first.attempts(), 5);
+  assert_eq!(second.documents().len(), 8);
+  assert!(reports.lock().unwrap().is_empty(), "nothing was lost");
+  let changes = changes.lock().unwrap();
+  assert_eq!(changes.len(), 1);
+  assert_eq!((changes[0].index, changes[0].to.as_str()), (0, "open"));
 }

@@ -58,24 +58,43 @@ pub async fn confirm_with_retry(
   first: Confirmation,
   policy: &RetryPolicy,
 ) -> Result<(), TransportError> {
+  confirm_with_retry_while(transport, document, first, policy, || true).await
+}
+
+/// [`confirm_with_retry`], retrying only while `keep_trying` holds, both when a failure comes
+/// back and when its retry is due: a failover chain stops retrying on a member whose breaker
+/// opened meanwhile when another member would take the document.
+pub async fn confirm_with_retry_while(
+  transport: &dyn Transport,
+  document: &Arc<Document>,
+  first: Confirmation,
+  policy: &RetryPolicy,
+  keep_trying: impl Fn() -> bool,
+) -> Result<(), TransportError> {
   let mut attempt = first;
   let mut retry = 0;
   loop {
     match attempt.await {
       Ok(()) => return Ok(()),
-      Err(err) if err.retryable && retry < policy.max_retries => {
+      Err(err) if err.retryable && retry < policy.max_retries && keep_trying() => {
+        tokio::time::sleep(policy.delay(retry + 1, err.retry_after)).await;
+        if !keep_trying() {
+          return Err(after_retries(err, retry));
+        }
         retry += 1;
-        tokio::time::sleep(policy.delay(retry, err.retry_after)).await;
         attempt = transport.publish(Arc::clone(document));
       }
-      Err(mut err) => {
-        if retry > 0 {
-          err.message = format!("{} (after {} retries)", err.message, retry);
-        }
-        return Err(err);
-      }
+      Err(err) => return Err(after_retries(err, retry)),
     }
   }
+}
+
+/// The last error, saying how many retries came before it.
+fn after_retries(mut err: TransportError, retries: u32) -> TransportError {
+  if retries > 0 {
+    err.message = format!("{} (after {} retries)", err.message, retries);
+  }
+  err
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! A set of queues, one per alias, sharing one transport: what `ScouterQueue.fromPath` opens.
-//! Flush and shutdown act on every queue at once and then on the transport (the File transport
-//! syncs to disk), so they resolve only when everything inserted before them has settled, or
+//! A set of queues, one per alias, sharing one transport chain (one transport, or a failover
+//! list): what `ScouterQueue.fromPath` opens. Flush and shutdown act on every queue at once and
+//! then on every transport (the File transport syncs to disk), so they resolve only when everything inserted before them has settled, or
 //! their deadline (by default `flush_timeout`) has passed. Shutdown runs once: later calls, and
 //! flushes asked for once it has started, get its result.
 
@@ -18,9 +18,8 @@ use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::panic_report::{self, PanicObserver};
 use crate::core::profile::DriftProfile;
 use crate::core::queue::{ErrorSink, QueueBus, QueueOptions};
-use crate::core::retry::RetryPolicy;
 use crate::core::spool::{QueueSpool, Recovered, SpoolDir};
-use crate::core::transport::{check_ready, Transport, TransportConfig, TransportEvents};
+use crate::core::transport::{BreakerOptions, Chain, StateSink, TransportConfig, TransportEvents};
 
 /// The alias reported with failures of the transport itself, which belong to every queue.
 pub const TRANSPORT_ALIAS: &str = "*";
@@ -28,7 +27,7 @@ pub const TRANSPORT_ALIAS: &str = "*";
 /// The queues of one `fromPath` call.
 pub struct ScouterQueues {
   queues: BTreeMap<String, Arc<QueueBus>>,
-  transport: Arc<dyn Transport>,
+  chain: Arc<Chain>,
   warnings: Vec<String>,
   sink: ErrorSink,
   flush_timeout: Duration,
@@ -43,11 +42,14 @@ pub struct ScouterQueues {
 }
 
 impl ScouterQueues {
-  /// Loads every profile, connects the transport and starts one queue per alias. Must run on a
-  /// tokio runtime, which will run the queues' tasks.
+  /// Loads every profile, connects the transports (a non-empty list, in order of preference,
+  /// each behind a breaker that reports its switches to `on_state`) and starts one queue per
+  /// alias. Must run on a tokio runtime, which will run the queues' tasks.
   pub async fn open(
     sources: Vec<(String, PathBuf)>,
-    config: TransportConfig,
+    configs: Vec<TransportConfig>,
+    breaker: BreakerOptions,
+    on_state: StateSink,
     options: QueueOptions,
     sink: ErrorSink,
     connect_timeout: Option<Duration>,
@@ -74,14 +76,13 @@ impl ScouterQueues {
     let events = TransportEvents::new(move |error| {
       transport_sink(TRANSPORT_ALIAS, &QueueError::Transport(error))
     });
-    let transport = config.connect(events).await?;
+    let chain = Chain::connect(configs, breaker, events, on_state).await?;
     if let Some(timeout) = connect_timeout {
-      if let Err(error) = check_ready(transport.as_ref(), timeout).await {
-        let _ = transport.close().await;
+      if let Err(error) = chain.ready(timeout).await {
+        let _ = chain.close().await;
         return Err(error);
       }
     }
-    let policy = RetryPolicy::new(config.max_retries());
     let options = &options;
     let mut warnings = Vec::new();
     let mut queues = BTreeMap::new();
@@ -91,8 +92,7 @@ impl ScouterQueues {
       let bus = QueueBus::start(
         alias.clone(),
         profile,
-        Arc::clone(&transport),
-        policy,
+        Arc::clone(&chain),
         options,
         Arc::clone(&sink),
         spool,
@@ -111,7 +111,7 @@ impl ScouterQueues {
     panic_report::observe(&panic_observer);
     Ok(ScouterQueues {
       queues,
-      transport,
+      chain,
       warnings,
       sink,
       flush_timeout: options.flush_timeout,
@@ -130,6 +130,11 @@ impl ScouterQueues {
   /// Every queue, by alias.
   pub fn queues(&self) -> &BTreeMap<String, Arc<QueueBus>> {
     &self.queues
+  }
+
+  /// The transports, with their breakers.
+  pub fn chain(&self) -> &Arc<Chain> {
+    &self.chain
   }
 
   /// Things in the profiles that load but look wrong.
@@ -160,7 +165,7 @@ impl ScouterQueues {
     }
     self.transport_step(
       "flush",
-      tokio::time::timeout_at(deadline, self.transport.flush()).await,
+      tokio::time::timeout_at(deadline, self.chain.flush()).await,
     );
     Ok(())
   }
@@ -181,7 +186,7 @@ impl ScouterQueues {
         // Closing waits for no dead broker past the deadline (RabbitMQ's close handshake).
         self.transport_step(
           "close",
-          tokio::time::timeout_at(deadline, self.transport.close()).await,
+          tokio::time::timeout_at(deadline, self.chain.close()).await,
         );
         // Every queue's spool is closed (its task has ended): the directory is free again.
         self
@@ -208,7 +213,7 @@ impl ScouterQueues {
       Ok(Ok(())) => return,
       Ok(Err(error)) => error,
       Err(_elapsed) => TransportError::retryable(
-        self.transport.name(),
+        self.chain.name(),
         format!("the transport's {step} did not finish by the deadline"),
       ),
     };

@@ -44,6 +44,21 @@ pub struct StatsSnapshot {
   pub replayed_documents: u64,
   pub last_publish_at: Option<DateTime<Utc>>,
   pub last_error: Option<String>,
+  /// Per member of the transport chain, in chain order: documents each confirmed and failed.
+  pub transports: Vec<TransportCounts>,
+}
+
+/// One chain member's share of a queue's documents. A document that failed on one member and
+/// was confirmed by the next counts `failed` on the first and `published` on the second; for the
+/// queue it is simply published.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TransportCounts {
+  /// Documents this member confirmed.
+  pub published: u64,
+  /// Documents this member failed after its retries.
+  pub failed: u64,
+  /// Of `failed`, those the member may have stored anyway (the at-least-once window).
+  pub in_doubt: u64,
 }
 
 impl StatsSnapshot {
@@ -228,6 +243,35 @@ impl QueueStats {
     self.with(|s| s.last_error = Some(error.to_string()))
   }
 
+  /// Counts per member for a chain of `members` transports.
+  pub fn with_transports(self, members: usize) -> Self {
+    self.with(|s| s.transports = vec![TransportCounts::default(); members]);
+    self
+  }
+
+  /// One document's attempts on the chain: `(member, confirmed)` each, and the members that
+  /// failed it in doubt.
+  pub fn record_attempts(&self, attempts: &[(usize, bool)], in_doubt: &[usize]) {
+    self.with(|s| {
+      for &(member, confirmed) in attempts {
+        if member >= s.transports.len() {
+          s.transports.resize(member + 1, TransportCounts::default());
+        }
+        let counts = &mut s.transports[member];
+        if confirmed {
+          counts.published += 1;
+        } else {
+          counts.failed += 1;
+        }
+      }
+      for &member in in_doubt {
+        if let Some(counts) = s.transports.get_mut(member) {
+          counts.in_doubt += 1;
+        }
+      }
+    })
+  }
+
   pub fn snapshot(&self) -> StatsSnapshot {
     self.with(|s| s.clone())
   }
@@ -382,6 +426,23 @@ mod tests {
     let s = stats.snapshot();
     assert_eq!((s.pending, s.failed, s.spooled_items), (20, 10, 20));
     assert!(s.balanced());
+  }
+
+  #[test]
+  fn attempts_are_counted_per_transport() {
+    let stats = QueueStats::new(100, u64::MAX).with_transports(2);
+    stats.record_attempts(&[(0, false), (1, true)], &[0]);
+    stats.record_attempts(&[(0, true)], &[]);
+    stats.record_attempts(&[(1, false)], &[]);
+    let counts = |published, failed, in_doubt| TransportCounts {
+      published,
+      failed,
+      in_doubt,
+    };
+    assert_eq!(
+      stats.snapshot().transports,
+      [counts(1, 1, 1), counts(1, 1, 0)]
+    );
   }
 
   #[test]

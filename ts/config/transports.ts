@@ -151,6 +151,14 @@ export class MockConfig extends PrintableConfig {
     this.#store.failNext(count, retryable)
   }
 
+  /**
+   * Makes every publish attempt fail from now on, retryably or not, until called with `false`:
+   * a transport that is down, to exercise failover.
+   */
+  setFailing(failing: boolean, { retryable = true }: { retryable?: boolean } = {}): void {
+    this.#store.setFailing(failing, retryable)
+  }
+
   /** Makes every publish attempt take `ms` milliseconds, like a slow broker. */
   setLatencyMs(ms: number): void {
     this.#store.setLatencyMs(ms)

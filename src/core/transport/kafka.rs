@@ -196,6 +196,7 @@ fn classify_delivery(error: KafkaError, may_be_stored: bool) -> TransportError {
   let mut error = classify(error);
   if may_be_stored && error.retryable {
     error.retryable = false;
+    error.in_doubt = true;
     error.message.push_str(
       " (the message may have been written, so it is not produced again: that could duplicate it)",
     );
@@ -612,5 +613,7 @@ mod tests {
     );
     assert!(!outcome.failed.is_empty(), "some messages timed out");
     assert!(outcome.failed.iter().all(|(_, error)| !error.retryable));
+    // ...and say so, so that a failover chain can count them in its at-least-once window.
+    assert!(outcome.failed.iter().all(|(_, error)| error.in_doubt));
   }
 }

@@ -70,6 +70,11 @@ impl MockStore {
     })
   }
 
+  /// Makes every attempt fail from now on (retryably or not), or none.
+  pub fn set_failing(&self, failing: bool, retryable: bool) {
+    self.fail_next(if failing { u64::MAX } else { 0 }, retryable)
+  }
+
   /// How long each attempt takes before it is confirmed.
   pub fn set_latency(&self, latency: Duration) {
     self.with(|s| s.latency = latency)

@@ -4,7 +4,12 @@
 //! it (a written line, a delivery report, a broker ack, a 2xx), so queues never guess with
 //! sleeps. Retries, backoff and accounting live in the queue, not here: a transport only says
 //! whether a failure is worth retrying.
+//!
+//! The queues publish through a [`Chain`] of one or more transports (a list of configs is a
+//! failover chain), each behind a [`CircuitBreaker`].
 
+mod breaker;
+mod chain;
 mod dispatcher;
 mod file;
 mod http;
@@ -13,6 +18,8 @@ mod mock;
 mod rabbitmq;
 mod redis;
 
+pub use breaker::{BreakerOptions, BreakerState, CircuitBreaker};
+pub use chain::{Chain, Delivery, MemberState, Outcome, StateChange, StateSink};
 pub use file::{FileConfig, FileTransport};
 pub use http::{HttpConfig, HttpTransport};
 pub use kafka::{KafkaConfig, KafkaTransport};

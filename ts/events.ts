@@ -1,0 +1,44 @@
+/**
+ * Events: what happens in the background that is worth knowing but is not an error, delivered to
+ * the `onEvent` option of `ScouterQueue.fromPath`. Errors (a lost document, a lost connection) go
+ * to `onError`; a failover switch goes here, because nothing was lost: documents simply went to
+ * another transport.
+ */
+import type { BindingTransportStateEvent } from './native'
+
+/** Where a transport's circuit breaker stands: documents go to it (`closed`), skip it (`open`), or one probe is in flight (`half-open`). */
+export type BreakerState = 'closed' | 'open' | 'half-open'
+
+/**
+ * A transport of the failover chain changed state: it opened (documents now go to the next
+ * transport), a probe started (`open` -> `half-open`), or it recovered (`half-open` -> `closed`,
+ * traffic fails back to it).
+ */
+export interface TransportStateEvent {
+  type: 'transport-state'
+  /** The transport's name (`'kafka'`, `'file'`...). */
+  transport: string
+  /** Its position in the list given to `fromPath`, from 0. */
+  index: number
+  from: BreakerState
+  to: BreakerState
+  /** Why, e.g. `'5 documents in a row failed; the last: kafka transport: ...'`. */
+  reason: string
+  at: Date
+}
+
+/** Everything `onEvent` receives; switch on `type` (more kinds may come). */
+export type ScouterQueueEvent = TransportStateEvent
+
+/** @internal */
+export function eventFromBinding(event: BindingTransportStateEvent): ScouterQueueEvent {
+  return {
+    type: 'transport-state',
+    transport: event.transport,
+    index: event.index,
+    from: event.from,
+    to: event.to,
+    reason: event.reason,
+    at: new Date(event.at),
+  }
+}
