@@ -222,3 +222,36 @@ test('spool options are checked', async (t) => {
   await t.throwsAsync(open({ spoolMaxBytes: 1e9 }), { instanceOf: ConfigError, message: /need `spoolDir`/ })
   await t.throwsAsync(open({ spoolDir: '/proc/version/spool' }), { instanceOf: ConfigError, message: /spoolDir/ })
 })
+
+test('with a failover list, the spool sits after the whole chain: what every transport fails waits on disk, then goes to the first that recovers', async (t) => {
+  const primary = new MockConfig({ maxRetries: 0 })
+  const secondary = new MockConfig({ maxRetries: 0 })
+  primary.setFailing(true)
+  secondary.setFailing(true)
+  const spoolDir = tempDir()
+  const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, [primary, secondary], {
+    spoolDir,
+    failureThreshold: 1,
+    probeIntervalMs: 60_000,
+    onError: () => {},
+  })
+  const queue = queues.get('llm')
+  for (let n = 0; n < 20; n++) queue.insert(new LLMRecord({ context: { n } }))
+  let stats = queue.stats()
+  for (let waited = 0; stats.spooledItems < 20 && waited < 10_000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    stats = queue.stats()
+  }
+  t.like(stats, { inserted: 20, pending: 20, spooledItems: 20, spooledDocuments: 20, failed: 0, dropped: 0 })
+  t.true(stats.transports.every((transport) => transport.failed > 0), 'both transports failed documents')
+
+  // The secondary recovers; the primary stays down (its breaker open, its probe a minute away).
+  secondary.setFailing(false)
+  const final = (await queues.shutdown(30_000)).llm!
+  t.like(final, { published: 20, failed: 0, pending: 0, spooledDocuments: 0 })
+  t.deepEqual(sorted(secondary.rawDocuments().map(nOf)), range(0, 20))
+  t.deepEqual(primary.rawDocuments(), [])
+  t.is(final.transports[1]!.published, 20)
+  t.is(final.transports[0]!.published, 0)
+  t.is(diskUsage(spoolDir), 0)
+})

@@ -178,10 +178,14 @@ impl Chain {
   /// Hands `document` to the first member whose breaker admits it, *before returning* (so a
   /// queue's documents leave in order, as [`Transport::publish`] promises), and returns the wait
   /// for its delivery, which moves it on to the next admitting member if that one fails it.
-  /// When no member admits it (all open), it goes to the member whose probe is due soonest.
+  /// When no member admits it (all open), it goes to the member whose probe is due soonest; a
+  /// document fails only once every member failed it.
   pub fn publish(self: &Arc<Self>, document: Arc<Document>) -> Delivery {
     let tried = vec![false; self.members.len()];
-    let (index, admission) = self.choose(&tried).unwrap_or_else(|| self.force());
+    let (index, admission) = self
+      .choose(&tried)
+      .or_else(|| self.force(&tried))
+      .expect("a chain has members, none tried yet");
     let first = self.members[index].transport.publish(Arc::clone(&document));
     let chain = Arc::clone(self);
     Box::pin(async move {
@@ -309,7 +313,8 @@ impl Chain {
           self.update(index, |breaker, now| {
             ((), breaker.failed(admission, now, &message))
           });
-          (error, self.choose(&tried))
+          // Before a document fails, every member gets it once: open ones last, as probes.
+          (error, self.choose(&tried).or_else(|| self.force(&tried)))
         }
         // The breaker already heard about it: the hang opened it.
         Attempt::GaveUp(error, next) => (error, Some(next)),
@@ -410,17 +415,18 @@ impl Chain {
       })
   }
 
-  /// Every member is open: the one whose probe is due soonest takes the document (members with
-  /// a probe in flight come last; ties go to the earlier member).
-  fn force(&self) -> (usize, Admission) {
+  /// No member left untried admits the document: of those not tried yet, the one whose probe is
+  /// due soonest takes it anyway, as a probe (members with a probe in flight come last; ties go
+  /// to the earlier member). So a document fails only once every member failed it.
+  fn force(&self, tried: &[bool]) -> Option<(usize, Admission)> {
     let index = (0..self.members.len())
+      .filter(|&index| !tried[index])
       .min_by_key(|&index| {
         let due = self.members[index].breaker().next_probe_at();
         (due.is_none(), due)
-      })
-      .expect("a chain has members");
+      })?;
     let admission = self.update(index, |breaker, now| breaker.force(now));
-    (index, admission)
+    Some((index, admission))
   }
 
   /// Applies `change` to a member's breaker and reports the switch it made, if any.
