@@ -450,14 +450,7 @@ impl Aggregator for Exploding {
 
 /// A queue of one slot around `aggregator`, publishing to `store`, reporting into the result.
 fn queue_with<A: Aggregator>(aggregator: A, store: &Arc<MockStore>) -> (Arc<QueueBus>, Reports) {
-  let reports: Reports = Arc::default();
-  let sink_reports = Arc::clone(&reports);
-  let sink: ErrorSink = Arc::new(move |alias, err| {
-    sink_reports
-      .lock()
-      .unwrap()
-      .push((alias.to_string(), err.to_string()))
-  });
+  let (sink, reports) = recording_sink();
   let identity = Identity {
     alias: "x".into(),
     identifier: "s/n/v1/spc".into(),
@@ -717,14 +710,7 @@ impl Transport for PanickingTransport {
 
 #[tokio::test(start_paused = true)]
 async fn a_panic_in_the_event_loop_fails_what_is_pending_and_is_reported() {
-  let reports: Reports = Arc::default();
-  let sink_reports = Arc::clone(&reports);
-  let sink: ErrorSink = Arc::new(move |alias, err| {
-    sink_reports
-      .lock()
-      .unwrap()
-      .push((alias.to_string(), err.to_string()))
-  });
+  let (sink, reports) = recording_sink();
   let profile = DriftProfile::load(fixture("psi_profile.json")).unwrap();
   let bus = QueueBus::start(
     "psi".into(),
@@ -756,8 +742,7 @@ async fn documents_that_fail_over_count_per_transport_and_once_for_the_queue() {
   first.set_failing(true, false);
   let changes: Arc<Mutex<Vec<StateChange>>> = Arc::default();
   let sink_changes = Arc::clone(&changes);
-  let reports: Reports = Arc::default();
-  let sink_reports = Arc::clone(&reports);
+  let (sink, reports) = recording_sink();
   let queues = ScouterQueues::open(
     vec![("llm".into(), fixture("llm_profile.json"))],
     vec![
@@ -770,12 +755,7 @@ async fn documents_that_fail_over_count_per_transport_and_once_for_the_queue() {
       max_in_flight: 1,
       ..QueueOptions::default()
     },
-    Arc::new(move |alias, err| {
-      sink_reports
-        .lock()
-        .unwrap()
-        .push((alias.to_string(), err.to_string()))
-    }),
+    sink,
     None,
   )
   .await
