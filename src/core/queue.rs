@@ -819,24 +819,24 @@ impl<A: Aggregator> EventLoop<A> {
         .expect("a new document is in memory"),
     );
     let charge = QueueSpool::charge_of(&document);
-    let mut dropped_to_fit = 0u64;
+    let mut dropped_any = false;
     let has_room = |state: &Option<SpoolState>| {
       state
         .as_ref()
         .is_some_and(|state| state.spool.has_room(charge))
     };
     while !has_room(&self.spool) && self.drop_oldest_spooled() {
-      dropped_to_fit += 1;
+      dropped_any = true;
     }
     let state = self.spool.as_mut().expect("checked above");
     if !state.spool.has_room(charge) {
-      if dropped_to_fit == 0 && self.staged.iter().all(|s| s.made.slot.is_none()) {
-        // Nothing of this queue is waiting on disk: the spool is full of other queues' documents,
-        // or this one is larger than `spoolMaxBytes`. Keep it in memory.
+      if !dropped_any {
+        // None of this queue's staged documents is on disk (what fills the spool is in flight,
+        // or another queue's, or this document is larger than `spoolMaxBytes`). Keep it in
+        // memory.
         return Some(staged);
       }
-      let made = staged.made;
-      self.overflow(made.settled());
+      self.overflow(staged.made);
       return None;
     }
     match state.spool.append(&document, staged.made.items) {
@@ -877,23 +877,23 @@ impl<A: Aggregator> EventLoop<A> {
     let staged = self.staged.remove(index).expect("index is in range");
     let made = staged.made;
     self.release(&staged);
-    self.overflow(made.settled());
+    self.overflow(made);
     let state = self.spool.as_mut().expect("only called with a spool");
     state.spool.resolve(made.slot.expect("checked above"));
     true
   }
 
   /// Counts a document dropped because the spool is full, and says so once per run of drops.
-  fn overflow(&mut self, settled: Settled) {
+  fn overflow(&mut self, made: Made) {
     const FULL: &str = "the spool is full (spoolMaxBytes): its oldest documents are dropped";
-    if settled.documents == 0 {
+    if made.replayed {
       self
         .cx
         .stats
-        .replay_settled(settled.disk.unwrap_or(0), false);
+        .replay_settled(made.slot.map_or(0, |s| s.len), false);
       self.cx.stats.note_error(FULL);
     } else {
-      self.cx.stats.spill_dropped(settled, FULL);
+      self.cx.stats.spill_dropped(made.settled(), FULL);
     }
     let state = self.spool.as_mut().expect("only called with a spool");
     if !std::mem::replace(&mut state.overflow_reported, true) {
