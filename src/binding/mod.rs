@@ -4,9 +4,9 @@
 
 mod config;
 mod error;
-mod llm_record;
 mod mock_store;
 mod queue;
+mod record_identity;
 mod runtime;
 mod scouter_queue;
 mod stats;

@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use napi_derive::napi;
-use serde_json::value::RawValue;
 
 use super::error::{to_napi, ErrorCode};
 use super::stats::BindingQueueStats;
+use crate::core::built_record::{BuiltRecord, EvalFields};
 use crate::core::error::QueueError;
 use crate::core::item::{ItemBatch, RowBatch};
 use crate::core::queue::QueueBus;
-use crate::core::record::LlmInput;
 use crate::core::transport::Chain;
 
 /// A queue of one alias.
@@ -39,10 +38,16 @@ impl BindingQueue {
     self.bus.identifier().to_string()
   }
 
-  /// `"spc"`, `"psi"`, `"custom"` or `"llm"`.
+  /// `"spc"`, `"psi"`, `"custom"`, `"llm"` or `"genai"`.
   #[napi(getter)]
   pub fn kind(&self) -> String {
     self.bus.kind().as_str().to_string()
+  }
+
+  /// The wire format its documents take: `"v0.9"` or `"0.25"`.
+  #[napi(getter)]
+  pub fn format(&self) -> String {
+    self.bus.format().spec().name.to_string()
   }
 
   /// The row layout to encode into; slot `i` of a row is `slots()[i].name`.
@@ -106,24 +111,60 @@ impl BindingQueue {
     while let (Some(uid), Some(created_at), Some(context), Some(prompt)) =
       (fields.next(), fields.next(), fields.next(), fields.next())
     {
-      let json = |text: String| {
-        RawValue::from_string(text)
-          .map_err(|err| to_napi(QueueError::Internal(format!("LLM record JSON: {err}"))))
-      };
-      records.push(LlmInput {
-        uid,
-        created_at,
-        context: json(context)?,
-        prompt: if prompt.is_empty() {
-          None
-        } else {
-          Some(json(prompt)?)
-        },
-      });
+      let prompt = (!prompt.is_empty()).then_some(prompt);
+      let record = BuiltRecord::llm(uid, created_at, context, prompt)
+        .map_err(|err| to_napi(QueueError::Internal(format!("LLM record JSON: {err}"))))?;
+      records.push(record);
     }
     self
       .bus
-      .push(ItemBatch::Llm(records))
+      .push(ItemBatch::Records(records))
+      .map(|accepted| accepted as u32)
+      .map_err(to_napi)
+  }
+
+  /// Hands `EvalRecord`s to the queue, seven strings each: uid, createdAt, context JSON,
+  /// recordId, sessionId, traceId (empty for none), tags as a JSON array of strings. Returns how
+  /// many were accepted.
+  #[napi(catch_unwind)]
+  pub fn push_eval(&self, fields: Vec<String>) -> napi::Result<u32, ErrorCode> {
+    if !fields.len().is_multiple_of(7) {
+      return Err(to_napi(QueueError::Internal(
+        "eval records cross as seven strings each".into(),
+      )));
+    }
+    let bad =
+      |err: serde_json::Error| to_napi(QueueError::Internal(format!("eval record JSON: {err}")));
+    let mut records = Vec::with_capacity(fields.len() / 7);
+    let mut fields = fields.into_iter();
+    while let (
+      Some(uid),
+      Some(created_at),
+      Some(context),
+      Some(record_id),
+      Some(session_id),
+      Some(trace_id),
+      Some(tags),
+    ) = (
+      fields.next(),
+      fields.next(),
+      fields.next(),
+      fields.next(),
+      fields.next(),
+      fields.next(),
+      fields.next(),
+    ) {
+      let eval = EvalFields {
+        record_id,
+        session_id,
+        trace_id: (!trace_id.is_empty()).then_some(trace_id),
+        tags: serde_json::from_str(&tags).map_err(bad)?,
+      };
+      records.push(BuiltRecord::eval(uid, created_at, context, eval).map_err(bad)?);
+    }
+    self
+      .bus
+      .push(ItemBatch::Records(records))
       .map(|accepted| accepted as u32)
       .map_err(to_napi)
   }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::core::built_record::BuiltRecord;
 use crate::core::error::{QueueError, Result};
-use crate::core::record::LlmInput;
 
 /// `rows` rows of `width` slots. `values[row * width + slot]` holds a value when bit
 /// `slot % 32` of `present[row * words + slot / 32]` is set; an absent slot is a feature the row
@@ -201,7 +201,7 @@ impl ItemRun for RowRun {
   }
 }
 
-impl ItemRun for Vec<LlmInput> {
+impl ItemRun for Vec<BuiltRecord> {
   fn len(&self) -> usize {
     Vec::len(self)
   }
@@ -216,7 +216,7 @@ impl ItemRun for Vec<LlmInput> {
   }
 
   fn bytes(&self) -> u64 {
-    self.iter().map(LlmInput::bytes).sum()
+    self.iter().map(BuiltRecord::bytes).sum()
   }
 }
 
@@ -239,7 +239,7 @@ impl RowView<'_> {
 #[derive(Debug)]
 pub enum ItemBatch {
   Rows(RowBatch),
-  Llm(Vec<LlmInput>),
+  Records(Vec<BuiltRecord>),
 }
 
 impl ItemBatch {
@@ -247,7 +247,7 @@ impl ItemBatch {
   pub fn len(&self) -> usize {
     match self {
       ItemBatch::Rows(batch) => batch.rows(),
-      ItemBatch::Llm(records) => records.len(),
+      ItemBatch::Records(records) => records.len(),
     }
   }
 
@@ -259,7 +259,7 @@ impl ItemBatch {
   pub fn truncate(&mut self, items: usize) {
     match self {
       ItemBatch::Rows(batch) => batch.truncate(items),
-      ItemBatch::Llm(records) => records.truncate(items),
+      ItemBatch::Records(records) => records.truncate(items),
     }
   }
 
@@ -270,7 +270,7 @@ impl ItemBatch {
         let each = batch.row_bytes().max(1);
         items.min(usize::try_from(bytes / each).unwrap_or(usize::MAX))
       }
-      ItemBatch::Llm(records) => {
+      ItemBatch::Records(records) => {
         let mut used = 0u64;
         records
           .iter()
@@ -288,7 +288,7 @@ impl ItemBatch {
   pub fn bytes_of_first(&self, items: usize) -> u64 {
     match self {
       ItemBatch::Rows(batch) => items.min(batch.rows()) as u64 * batch.row_bytes(),
-      ItemBatch::Llm(records) => records.iter().take(items).map(LlmInput::bytes).sum(),
+      ItemBatch::Records(records) => records.iter().take(items).map(BuiltRecord::bytes).sum(),
     }
   }
 }
@@ -316,12 +316,12 @@ impl QueueItem for Row {
   }
 }
 
-impl QueueItem for LlmInput {
-  type Run = Vec<LlmInput>;
+impl QueueItem for BuiltRecord {
+  type Run = Vec<BuiltRecord>;
 
-  fn unpack(batch: ItemBatch) -> std::result::Result<Vec<LlmInput>, ItemBatch> {
+  fn unpack(batch: ItemBatch) -> std::result::Result<Vec<BuiltRecord>, ItemBatch> {
     match batch {
-      ItemBatch::Llm(records) => Ok(records),
+      ItemBatch::Records(records) => Ok(records),
       other => Err(other),
     }
   }
@@ -392,13 +392,16 @@ mod run_tests {
 
   #[test]
   fn llm_runs_weigh_their_json() {
-    let input = |n: usize| LlmInput {
-      uid: "u".into(),
-      created_at: "t".into(),
-      context: serde_json::value::RawValue::from_string(format!("\"{}\"", "x".repeat(n))).unwrap(),
-      prompt: None,
+    let input = |n: usize| {
+      BuiltRecord::llm(
+        "u".into(),
+        "t".into(),
+        format!("\"{}\"", "x".repeat(n)),
+        None,
+      )
+      .unwrap()
     };
-    let batch = ItemBatch::Llm(vec![input(100), input(1000), input(10)]);
+    let batch = ItemBatch::Records(vec![input(100), input(1000), input(10)]);
     let first = batch.bytes_of_first(1);
     assert!(first >= 102, "{first}");
     assert_eq!(batch.fitting(3, first), 1);

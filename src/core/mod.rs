@@ -2,9 +2,9 @@
 //! `cargo test`.
 //!
 //! - [`profile`]: drift profile files, loaded and validated.
-//! - [`item`]: what callers hand over (rows of numbers, LLM records), in batches.
-//! - [`aggregate`]: per-kind rules that turn a full batch into records.
-//! - [`record`]: the `ServerRecords` wire format.
+//! - [`item`]: what callers hand over (rows of numbers, [`built_record`]s), in batches.
+//! - [`aggregate`]: per-kind rules that turn a full batch into [`measurement`]s.
+//! - [`wire`]: the wire formats (v0.9, 0.25) that make measurements into documents.
 //! - [`queue`]: one queue per alias: the bus, the event task and its lanes, `TaskState`.
 //! - [`scouter_queue`]: the queues of one `fromPath`, sharing a transport.
 //! - [`transport`]: where documents go, behind one trait; [`retry`]: backoff for failures.
@@ -14,14 +14,16 @@
 //!   process.
 
 pub mod aggregate;
+pub mod built_record;
 pub mod error;
 pub mod item;
+pub mod measurement;
 pub mod panic_report;
 pub mod profile;
 pub mod queue;
-pub mod record;
 pub mod retry;
 pub mod scouter_queue;
 pub mod spool;
 pub mod stats;
 pub mod transport;
+pub mod wire;

@@ -2,6 +2,8 @@
 //! needs (contract section 2). Loading is strict about the fields it uses and ignores every other
 //! field, so files from later scouter versions still load. A profile that cannot be used is
 //! rejected with the file and the JSON path of the offending field, where the original panics.
+//! Both generations load: v0.9 profiles and those of Scouter 0.14+ (0.25 today), which carry a
+//! `uid`; [`WireFormat::detect`] tells them apart and the profile's queue publishes its format.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -10,14 +12,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::error::{QueueError, Result};
+use crate::core::wire::WireFormat;
 
-/// The four kinds of drift profile, one aggregation rule each.
+/// The kinds of drift profile, one aggregation rule each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DriftKind {
   Spc,
   Psi,
   Custom,
+  /// v0.9: sampled `LLMRecord`s.
   Llm,
+  /// 0.25: sampled `EvalRecord`s.
+  GenAi,
 }
 
 impl DriftKind {
@@ -28,26 +34,25 @@ impl DriftKind {
       DriftKind::Psi => "psi",
       DriftKind::Custom => "custom",
       DriftKind::Llm => "llm",
+      DriftKind::GenAi => "genai",
     }
   }
 
-  fn parse(text: &str) -> Option<Self> {
-    match text.to_ascii_lowercase().as_str() {
-      "spc" => Some(DriftKind::Spc),
-      "psi" => Some(DriftKind::Psi),
-      "custom" => Some(DriftKind::Custom),
-      "llm" => Some(DriftKind::Llm),
-      _ => None,
-    }
+  /// Whether its items are records the caller built (LLM, GenAI) rather than rows of numbers.
+  pub fn takes_records(self) -> bool {
+    matches!(self, DriftKind::Llm | DriftKind::GenAi)
   }
 }
 
-/// `space`, `name` and `version`: who the records belong to on the server.
+/// Who the records belong to on the server: `space`, `name` and `version` (v0.9 records carry
+/// them), and the `uid` that 0.25 records carry instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileId {
   pub space: String,
   pub name: String,
   pub version: String,
+  /// Present exactly when the profile is in the 0.25 format.
+  pub uid: Option<String>,
 }
 
 /// A loaded, validated drift profile.
@@ -56,6 +61,8 @@ pub struct DriftProfile {
   /// The file it came from, for error messages.
   pub source: String,
   pub id: ProfileId,
+  /// The wire format its queue publishes.
+  pub format: WireFormat,
   pub spec: ProfileSpec,
   /// Things that load but look wrong (an upper-case Custom metric name that can never match).
   pub warnings: Vec<String>,
@@ -68,6 +75,7 @@ pub enum ProfileSpec {
   Psi(PsiSpec),
   Custom(CustomSpec),
   Llm(LlmSpec),
+  GenAi(GenAiSpec),
 }
 
 /// SPC: means of `sample_size` consecutive values per monitored feature.
@@ -126,6 +134,13 @@ pub struct LlmSpec {
   pub sample_rate: u64,
 }
 
+/// GenAI eval: records kept with probability `sample_ratio`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GenAiSpec {
+  /// In `0..=1`.
+  pub sample_ratio: f64,
+}
+
 /// `feature_map.features`: string value -> integer code, per feature.
 pub type FeatureMap = BTreeMap<String, BTreeMap<String, i64>>;
 
@@ -177,15 +192,24 @@ impl DriftProfile {
     let drift_type = config
       .get("drift_type")
       .ok_or_else(|| fail(Some("config.drift_type"), "is missing".into()))?;
+    let format = WireFormat::detect(&value);
     let kind = drift_type
       .as_str()
-      .and_then(DriftKind::parse)
+      .and_then(|name| format.kind_of(name))
       .ok_or_else(|| {
         fail(
           Some("config.drift_type"),
-          format!("must be one of \"Spc\", \"Psi\", \"Custom\", \"LLM\" (got {drift_type})"),
+          format!(
+            "must be one of {} in a Scouter {} profile (got {drift_type})",
+            format.drift_type_list(),
+            format.spec().name
+          ),
         )
       })?;
+    let uid = match format {
+      WireFormat::V0_9 => None,
+      WireFormat::V0_25 => Some(profile_uid(source, config)?),
+    };
 
     let mut warnings = Vec::new();
     let (id, spec) = match kind {
@@ -248,10 +272,25 @@ impl DriftProfile {
         let sample_rate = positive(source, "config.sample_rate", file.config.sample_rate)? as u64;
         (file.config.id(), ProfileSpec::Llm(LlmSpec { sample_rate }))
       }
+      DriftKind::GenAi => {
+        let file: raw::GenAiFile = deserialize(source, &value)?;
+        let sample_ratio = file.config.sample_ratio;
+        if !(0.0..=1.0).contains(&sample_ratio) {
+          return Err(fail(
+            Some("config.sample_ratio"),
+            format!("must be between 0 and 1 (got {sample_ratio})"),
+          ));
+        }
+        (
+          file.config.id(),
+          ProfileSpec::GenAi(GenAiSpec { sample_ratio }),
+        )
+      }
     };
     Ok(DriftProfile {
       source: source.to_string(),
-      id,
+      id: ProfileId { uid, ..id },
+      format,
       spec,
       warnings,
     })
@@ -264,6 +303,7 @@ impl DriftProfile {
       ProfileSpec::Psi(_) => DriftKind::Psi,
       ProfileSpec::Custom(_) => DriftKind::Custom,
       ProfileSpec::Llm(_) => DriftKind::Llm,
+      ProfileSpec::GenAi(_) => DriftKind::GenAi,
     }
   }
 
@@ -282,10 +322,20 @@ impl DriftProfile {
   pub fn capacity(&self) -> usize {
     match &self.spec {
       ProfileSpec::Spc(spec) => spec.sample_size,
-      ProfileSpec::Psi(_) => PSI_CAPACITY,
+      ProfileSpec::Psi(_) => self.format.spec().psi_rows,
       ProfileSpec::Custom(spec) => spec.sample_size,
-      ProfileSpec::Llm(spec) => usize::try_from(spec.sample_rate).unwrap_or(usize::MAX),
+      ProfileSpec::Llm(spec) => self
+        .format
+        .spec()
+        .sampled_per_document
+        .unwrap_or_else(|| usize::try_from(spec.sample_rate).unwrap_or(usize::MAX)),
+      ProfileSpec::GenAi(_) => self.format.spec().sampled_per_document.unwrap_or(1),
     }
+  }
+
+  /// Whether its queue also publishes on the `flushIntervalMs` timer.
+  pub fn timed(&self) -> bool {
+    self.format.spec().timer_kinds.contains(&self.kind())
   }
 
   /// The row slots a caller fills: slot `i` holds this name's value. Empty for LLM.
@@ -313,13 +363,10 @@ impl DriftProfile {
           codes: None,
         })
         .collect(),
-      ProfileSpec::Llm(_) => Vec::new(),
+      ProfileSpec::Llm(_) | ProfileSpec::GenAi(_) => Vec::new(),
     }
   }
 }
-
-/// PSI batches hold 1000 rows, as in the original.
-pub const PSI_CAPACITY: usize = 1000;
 
 /// One column of a row: its feature (or metric) name and, for string features, the codes.
 #[derive(Debug, Clone, PartialEq)]
@@ -347,6 +394,23 @@ fn file_type_name(file_type: &std::fs::FileType) -> &'static str {
     "a directory"
   } else {
     "not a regular file"
+  }
+}
+
+/// `config.uid` of a 0.25 profile: the server resolves the records' entity from it.
+fn profile_uid(source: &str, config: &Value) -> Result<String> {
+  let fail = |reason: &str| QueueError::Profile {
+    path: source.to_string(),
+    field: Some("config.uid".into()),
+    reason: reason.to_string(),
+  };
+  match config.get("uid") {
+    None => Err(fail(
+      "is missing (profiles of Scouter 0.14 and later carry one; the server files records under it)",
+    )),
+    Some(Value::String(uid)) if uid.trim().is_empty() => Err(fail("must not be empty")),
+    Some(Value::String(uid)) => Ok(uid.clone()),
+    Some(_) => Err(fail("must be a string")),
   }
 }
 
@@ -479,12 +543,13 @@ mod raw {
             space: self.space.clone(),
             name: self.name.clone(),
             version: self.version.clone(),
+            uid: None,
           }
         }
       }
     )*};
   }
-  profile_id!(SpcConfig, PsiConfig, CustomConfig, LlmConfig);
+  profile_id!(SpcConfig, PsiConfig, CustomConfig, LlmConfig, GenAiConfig);
 
   #[derive(Deserialize)]
   pub struct Monitor {
@@ -569,6 +634,19 @@ mod raw {
     pub name: String,
     pub version: String,
     pub sample_rate: u64,
+  }
+
+  #[derive(Deserialize)]
+  pub struct GenAiFile {
+    pub config: GenAiConfig,
+  }
+
+  #[derive(Deserialize)]
+  pub struct GenAiConfig {
+    pub space: String,
+    pub name: String,
+    pub version: String,
+    pub sample_ratio: f64,
   }
 }
 
@@ -862,6 +940,140 @@ mod tests {
     }));
     assert_eq!(field.as_deref(), Some("config.sample_rate"));
     assert_eq!(reason, "is missing");
+  }
+
+  const SPC_25: &str = include_str!("../../__test__/fixtures/v0_25/spc_profile.json");
+  const PSI_25: &str = include_str!("../../__test__/fixtures/v0_25/psi_profile.json");
+  const CUSTOM_25: &str = include_str!("../../__test__/fixtures/v0_25/custom_profile.json");
+  const GENAI_25: &str = include_str!("../../__test__/fixtures/v0_25/genai_eval_profile.json");
+
+  #[test]
+  fn loads_the_four_0_25_fixtures() {
+    let uid = |n: u8| Some(format!("0197f3a0-0000-7000-8000-00000000000{n}"));
+    let spc = DriftProfile::parse("spc.json", SPC_25).unwrap();
+    assert_eq!(spc.format, WireFormat::V0_25);
+    assert_eq!(spc.id.uid, uid(1));
+    assert_eq!(spc.identifier(), "scouter/spc_model/v0.1.0/spc");
+    let ProfileSpec::Spc(spec) = &spc.spec else {
+      panic!()
+    };
+    assert_eq!(spec.sample_size, 25);
+    assert_eq!(spec.feature_map["color"]["red"], 2);
+    assert_eq!(spc.capacity(), 25);
+    assert!(!spc.timed());
+
+    let psi = DriftProfile::parse("psi.json", PSI_25).unwrap();
+    assert_eq!(
+      (psi.format, psi.id.uid.clone()),
+      (WireFormat::V0_25, uid(2))
+    );
+    let ProfileSpec::Psi(spec) = &psi.spec else {
+      panic!()
+    };
+    let names: Vec<_> = spec.features.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["feature_0", "color"]);
+    assert_eq!((psi.capacity(), psi.timed()), (1000, true));
+
+    let custom = DriftProfile::parse("custom.json", CUSTOM_25).unwrap();
+    assert_eq!(custom.id.uid, uid(3));
+    let ProfileSpec::Custom(spec) = &custom.spec else {
+      panic!()
+    };
+    assert_eq!(spec.metrics, ["mae", "mape"]);
+
+    let genai = DriftProfile::parse("genai.json", GENAI_25).unwrap();
+    assert_eq!(genai.id.uid, uid(4));
+    assert_eq!(genai.identifier(), "scouter/genai_eval/v0.1.0/genai");
+    assert_eq!(
+      genai.spec,
+      ProfileSpec::GenAi(GenAiSpec { sample_ratio: 1.0 })
+    );
+    assert_eq!((genai.capacity(), genai.timed()), (25, true));
+
+    let llm = DriftProfile::parse("llm.json", LLM).unwrap();
+    assert_eq!((llm.format, llm.id.uid.clone()), (WireFormat::V0_9, None));
+    assert!(!llm.timed());
+  }
+
+  #[test]
+  fn a_0_25_profile_needs_its_uid() {
+    for text in [SPC_25, PSI_25, CUSTOM_25, GENAI_25] {
+      let (field, reason) = field_of(edited(text, |v| {
+        v["config"].as_object_mut().unwrap().remove("uid");
+      }));
+      assert_eq!(field.as_deref(), Some("config.uid"));
+      assert!(reason.starts_with("is missing"), "{reason}");
+    }
+    let (field, reason) = field_of(edited(SPC_25, |v| v["config"]["uid"] = 7.into()));
+    assert_eq!(
+      (field.as_deref(), reason.as_str()),
+      (Some("config.uid"), "must be a string")
+    );
+    let (field, reason) = field_of(edited(PSI_25, |v| v["config"]["uid"] = " ".into()));
+    assert_eq!(
+      (field.as_deref(), reason.as_str()),
+      (Some("config.uid"), "must not be empty")
+    );
+  }
+
+  #[test]
+  fn drift_types_by_generation() {
+    let (field, reason) = field_of(edited(SPC_25, |v| v["config"]["drift_type"] = "LLM".into()));
+    assert_eq!(field.as_deref(), Some("config.drift_type"));
+    assert_eq!(
+      reason,
+      r#"must be one of "Spc", "Psi", "Custom", "GenAI" in a Scouter 0.25 profile (got "LLM")"#
+    );
+    let (field, reason) = field_of(edited(SPC_25, |v| {
+      v["config"]["drift_type"] = "Agent".into()
+    }));
+    assert_eq!(field.as_deref(), Some("config.drift_type"));
+    assert!(reason.contains("(got \"Agent\")"), "{reason}");
+    let (_, reason) = field_of(edited(SPC, |v| {
+      v["config"]["drift_type"] = "Kolmogorov".into()
+    }));
+    assert!(
+      reason.contains("\"LLM\" in a Scouter v0.9 profile"),
+      "{reason}"
+    );
+    // A v0.9 file with a GenAI drift type is read as 0.25 and asked for its uid.
+    let (field, _) = field_of(edited(LLM, |v| v["config"]["drift_type"] = "GenAI".into()));
+    assert_eq!(field.as_deref(), Some("config.uid"));
+  }
+
+  #[test]
+  fn genai_sample_ratio_missing_mistyped_or_out_of_range() {
+    let (field, reason) = field_of(edited(GENAI_25, |v| {
+      v["config"].as_object_mut().unwrap().remove("sample_ratio");
+    }));
+    assert_eq!(
+      (field.as_deref(), reason.as_str()),
+      (Some("config.sample_ratio"), "is missing")
+    );
+    let (field, _) = field_of(edited(GENAI_25, |v| {
+      v["config"]["sample_ratio"] = "half".into()
+    }));
+    assert_eq!(field.as_deref(), Some("config.sample_ratio"));
+    for bad in [-0.1, 1.5, 1e300] {
+      let (field, reason) = field_of(edited(GENAI_25, |v| {
+        v["config"]["sample_ratio"] = bad.into()
+      }));
+      assert_eq!(field.as_deref(), Some("config.sample_ratio"));
+      assert!(reason.starts_with("must be between 0 and 1"), "{reason}");
+    }
+    for good in [0.0, 0.25, 1.0] {
+      let profile = edited(GENAI_25, |v| v["config"]["sample_ratio"] = good.into()).unwrap();
+      assert_eq!(
+        profile.spec,
+        ProfileSpec::GenAi(GenAiSpec { sample_ratio: good })
+      );
+    }
+    // An integer ratio is a number too.
+    let profile = edited(GENAI_25, |v| v["config"]["sample_ratio"] = 1.into()).unwrap();
+    assert_eq!(
+      profile.spec,
+      ProfileSpec::GenAi(GenAiSpec { sample_ratio: 1.0 })
+    );
   }
 
   #[test]

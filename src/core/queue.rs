@@ -39,16 +39,16 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::aggregate::{
-  Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, RunOf, SpcAggregator,
+  Aggregator, CustomAggregator, PsiAggregator, RunOf, SampledAggregator, Sampling, SpcAggregator,
 };
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::item::{ItemBatch, ItemRun, QueueItem};
 use crate::core::panic_report;
-use crate::core::profile::{DriftKind, DriftProfile, ProfileSpec, Slot};
-use crate::core::record::Document;
+use crate::core::profile::{DriftKind, DriftProfile, ProfileId, ProfileSpec, Slot};
 use crate::core::spool::{QueueSpool, Recovered, SpoolOptions, SpoolSlot};
 use crate::core::stats::{QueueStats, Settled, StatsSnapshot};
 use crate::core::transport::{Chain, Outcome};
+use crate::core::wire::{Document, WireFormat};
 
 /// Options shared by every queue of a `ScouterQueue`.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +128,7 @@ pub struct QueueBus {
   alias: String,
   identifier: String,
   kind: DriftKind,
+  format: WireFormat,
   slots: Vec<Slot>,
   /// The data lane. The event task closes it at shutdown: that is the queue's one "closed" state.
   data: mpsc::Sender<ItemBatch>,
@@ -153,21 +154,32 @@ impl QueueBus {
       kind: profile.kind(),
       slots: profile.slots(),
       capacity: profile.capacity(),
+      timed: profile.timed(),
+      format: profile.format,
+      id: profile.id,
     };
     let parts = (chain, options, sink, spool);
-    let id = profile.id;
     match profile.spec {
-      ProfileSpec::Spc(spec) => {
-        Self::with_aggregator(identity, SpcAggregator::new(id, spec), parts)
-      }
-      ProfileSpec::Psi(spec) => {
-        Self::with_aggregator(identity, PsiAggregator::new(id, spec), parts)
-      }
+      ProfileSpec::Spc(spec) => Self::with_aggregator(identity, SpcAggregator::new(spec), parts),
+      ProfileSpec::Psi(spec) => Self::with_aggregator(identity, PsiAggregator::new(spec), parts),
       ProfileSpec::Custom(spec) => {
-        Self::with_aggregator(identity, CustomAggregator::new(id, spec), parts)
+        Self::with_aggregator(identity, CustomAggregator::new(spec), parts)
       }
       ProfileSpec::Llm(spec) => {
-        Self::with_aggregator(identity, LlmAggregator::new(id, spec), parts)
+        let sampling = Sampling::OneIn(spec.sample_rate);
+        Self::with_aggregator(
+          identity,
+          SampledAggregator::new(DriftKind::Llm, sampling),
+          parts,
+        )
+      }
+      ProfileSpec::GenAi(spec) => {
+        let sampling = Sampling::Ratio(spec.sample_ratio);
+        Self::with_aggregator(
+          identity,
+          SampledAggregator::new(DriftKind::GenAi, sampling),
+          parts,
+        )
       }
     }
   }
@@ -185,7 +197,6 @@ impl QueueBus {
     let (data, data_rx) = mpsc::channel(options.max_pending_items.max(1));
     let (control, control_rx) = mpsc::channel(64);
     let token = CancellationToken::new();
-    let timer = matches!(identity.kind, DriftKind::Psi | DriftKind::Custom);
     let cx = LoopContext {
       alias: identity.alias.clone(),
       stats: Arc::clone(&stats),
@@ -196,7 +207,8 @@ impl QueueBus {
     let mut event_loop = EventLoop::new(
       aggregator,
       identity.capacity,
-      timer.then_some(options.flush_interval),
+      identity.timed.then_some(options.flush_interval),
+      (identity.format, identity.id),
       cx,
     );
     if let Some((spool, recovered)) = spool {
@@ -207,6 +219,7 @@ impl QueueBus {
       alias: identity.alias,
       identifier: identity.identifier,
       kind: identity.kind,
+      format: identity.format,
       slots: identity.slots,
       data,
       control,
@@ -228,6 +241,11 @@ impl QueueBus {
     self.kind
   }
 
+  /// The wire format its documents take.
+  pub fn format(&self) -> WireFormat {
+    self.format
+  }
+
   /// The row layout callers encode into (empty for LLM).
   pub fn slots(&self) -> &[Slot] {
     &self.slots
@@ -238,9 +256,10 @@ impl QueueBus {
   /// counted (the caller then accounts for the items itself).
   pub fn push(&self, mut batch: ItemBatch) -> Result<u64> {
     match (&batch, self.kind) {
-      (ItemBatch::Llm(_), DriftKind::Llm) => {}
+      (ItemBatch::Records(records), kind)
+        if kind.takes_records() && records.iter().all(|record| record.kind() == kind) => {}
       (ItemBatch::Rows(rows), kind)
-        if kind != DriftKind::Llm && rows.width() == self.slots.len() => {}
+        if !kind.takes_records() && rows.width() == self.slots.len() => {}
       _ => {
         return Err(QueueError::Internal(format!(
           "a batch of the wrong shape was pushed into {} queue `{}`",
@@ -363,6 +382,11 @@ struct Identity {
   kind: DriftKind,
   slots: Vec<Slot>,
   capacity: usize,
+  /// Whether it publishes on the timer too.
+  timed: bool,
+  /// What its documents are rendered as, and with which identity fields.
+  format: WireFormat,
+  id: ProfileId,
 }
 
 /// What the event loop shares with the rest of the queue.
@@ -456,8 +480,12 @@ struct EventLoop<A: Aggregator> {
   buffer: ArrayQueue<RunOf<A>>,
   buffered: usize,
   buffered_bytes: u64,
-  /// Items per document (`sample_size`, 1000 for PSI, `sample_rate` for LLM).
+  /// Items per document (`sample_size`, 1000 for PSI, `sample_rate` for LLM, 25 for GenAI).
   capacity: usize,
+  /// The wire format documents are rendered in.
+  format: WireFormat,
+  /// The identity fields the format stamps on records.
+  id: ProfileId,
   /// The rest of a batch not yet moved into the buffer, while a document waits for a slot.
   current: Option<RunOf<A>>,
   /// Documents made but not yet handed over, in order.
@@ -480,9 +508,17 @@ struct EventLoop<A: Aggregator> {
 }
 
 impl<A: Aggregator> EventLoop<A> {
-  fn new(aggregator: A, capacity: usize, interval: Option<Duration>, cx: LoopContext) -> Self {
+  fn new(
+    aggregator: A,
+    capacity: usize,
+    interval: Option<Duration>,
+    (format, id): (WireFormat, ProfileId),
+    cx: LoopContext,
+  ) -> Self {
     EventLoop {
       aggregator,
+      format,
+      id,
       buffer: ArrayQueue::new(BUFFER_RUNS),
       buffered: 0,
       buffered_bytes: 0,
@@ -758,10 +794,17 @@ impl<A: Aggregator> EventLoop<A> {
     self.last_publish = Instant::now();
     let now = Utc::now();
     let aggregator = &mut self.aggregator;
+    let wire = (self.format, &self.id);
     let made = panic_report::quietly(|| {
       catch_unwind(AssertUnwindSafe(|| {
         let aggregation = aggregator.aggregate(runs, now);
-        let document = Document::from_records(aggregator.kind(), &aggregation.records);
+        let document = Document::render(
+          wire.0,
+          wire.1,
+          aggregator.kind(),
+          now,
+          &aggregation.measurements,
+        );
         (aggregation.dropped_values, document)
       }))
     });
@@ -1281,3 +1324,7 @@ mod tests;
 #[cfg(test)]
 #[path = "queue_spool_tests.rs"]
 mod spool_tests;
+
+#[cfg(test)]
+#[path = "queue_wire_tests.rs"]
+mod wire_tests;

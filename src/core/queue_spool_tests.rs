@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::tests::{documents, open, Reports};
 use super::*;
-use crate::core::record::LlmInput;
+use crate::core::built_record::BuiltRecord;
 use crate::core::spool::{SpoolOptions, SpoolSync};
 use crate::core::transport::MockStore;
 
@@ -31,13 +31,16 @@ fn spooled_options(dir: &Path, max_bytes: u64) -> QueueOptions {
 
 /// LLM records `from..to`; the LLM fixture has `sample_rate` 1, so each is its own document.
 fn records(from: u32, to: u32) -> ItemBatch {
-  ItemBatch::Llm(
+  ItemBatch::Records(
     (from..to)
-      .map(|n| LlmInput {
-        uid: format!("u{n}"),
-        created_at: "2025-08-25T12:00:00.000000000Z".into(),
-        context: serde_json::value::RawValue::from_string(format!(r#"{{"n":{n}}}"#)).unwrap(),
-        prompt: None,
+      .map(|n| {
+        BuiltRecord::llm(
+          format!("u{n}"),
+          "2025-08-25T12:00:00.000000000Z".into(),
+          format!(r#"{{"n":{n}}}"#),
+          None,
+        )
+        .unwrap()
       })
       .collect(),
   )

@@ -9,8 +9,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::*;
+use crate::core::built_record::BuiltRecord;
 use crate::core::item::RowBatch;
-use crate::core::record::LlmInput;
 use crate::core::scouter_queue::ScouterQueues;
 use crate::core::transport::{
   BreakerOptions, Chain, MockStore, StateChange, Transport, TransportConfig,
@@ -379,7 +379,7 @@ async fn wrong_shape_is_refused() {
       &[vec![None, None, None]]
     )))
     .is_err());
-  assert!(psi.push(ItemBatch::Llm(vec![])).is_err());
+  assert!(psi.push(ItemBatch::Records(vec![])).is_err());
   assert!(queues.queue("llm").unwrap().push(psi_rows(&[1.0])).is_err());
   assert_eq!(psi.stats().inserted, 0);
 }
@@ -389,13 +389,18 @@ async fn llm_records_publish_one_document_per_batch() {
   let store = Arc::new(MockStore::new(0));
   let (queues, _) = open_default(&[("llm", "llm_profile.json")], &store).await;
   let llm = queues.queue("llm").unwrap();
-  let input = |n: u32| LlmInput {
-    uid: format!("u{n}"),
-    created_at: "2025-08-25T12:00:00.000000000Z".into(),
-    context: serde_json::value::RawValue::from_string(format!(r#"{{"n":{n}}}"#)).unwrap(),
-    prompt: None,
+  let input = |n: u32| {
+    BuiltRecord::llm(
+      format!("u{n}"),
+      "2025-08-25T12:00:00.000000000Z".into(),
+      format!(r#"{{"n":{n}}}"#),
+      None,
+    )
+    .unwrap()
   };
-  llm.push(ItemBatch::Llm(vec![input(1), input(2)])).unwrap();
+  llm
+    .push(ItemBatch::Records(vec![input(1), input(2)]))
+    .unwrap();
   queues.shutdown(None).await.unwrap();
   // sample_rate 1: capacity 1, every record is its own document.
   let docs = documents(&store);
@@ -460,6 +465,14 @@ fn queue_with<A: Aggregator>(aggregator: A, store: &Arc<MockStore>) -> (Arc<Queu
       codes: None,
     }],
     capacity: 10,
+    timed: false,
+    format: crate::core::wire::WireFormat::V0_9,
+    id: crate::core::profile::ProfileId {
+      space: "s".into(),
+      name: "n".into(),
+      version: "1".into(),
+      uid: None,
+    },
   };
   let transport: Arc<dyn Transport> = Arc::new(crate::core::transport::MockTransport::new(
     Arc::clone(store),
@@ -652,14 +665,17 @@ async fn large_llm_records_are_bounded_by_bytes() {
   let (queues, _) = open(&[("llm", "llm_profile.json")], &store, options).await;
   let llm = queues.queue("llm").unwrap();
   let big = "x".repeat(1024 * 1024);
-  let record = |n: u32| LlmInput {
-    uid: format!("u{n}"),
-    created_at: "2025-08-25T12:00:00.000000000Z".into(),
-    context: serde_json::value::RawValue::from_string(format!(r#"{{"text":"{big}"}}"#)).unwrap(),
-    prompt: None,
+  let record = |n: u32| {
+    BuiltRecord::llm(
+      format!("u{n}"),
+      "2025-08-25T12:00:00.000000000Z".into(),
+      format!(r#"{{"text":"{big}"}}"#),
+      None,
+    )
+    .unwrap()
   };
   for n in 0..40 {
-    llm.push(ItemBatch::Llm(vec![record(n)])).unwrap();
+    llm.push(ItemBatch::Records(vec![record(n)])).unwrap();
   }
   let stats = llm.stats();
   assert_eq!((stats.inserted, stats.pending, stats.dropped), (40, 9, 31));
@@ -762,14 +778,17 @@ async fn documents_that_fail_over_count_per_transport_and_once_for_the_queue() {
   .unwrap();
   assert_eq!(queues.chain().name(), "mock>mock");
   let llm = queues.queue("llm").unwrap();
-  let record = |n: u32| LlmInput {
-    uid: format!("u{n}"),
-    created_at: "2025-08-25T12:00:00.000000000Z".into(),
-    context: serde_json::value::RawValue::from_string(format!(r#"{{"n":{n}}}"#)).unwrap(),
-    prompt: None,
+  let record = |n: u32| {
+    BuiltRecord::llm(
+      format!("u{n}"),
+      "2025-08-25T12:00:00.000000000Z".into(),
+      format!(r#"{{"n":{n}}}"#),
+      None,
+    )
+    .unwrap()
   };
   llm
-    .push(ItemBatch::Llm((0..8).map(record).collect()))
+    .push(ItemBatch::Records((0..8).map(record).collect()))
     .unwrap();
   queues.shutdown(None).await.unwrap();
   let stats = llm.stats();

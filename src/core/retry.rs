@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::error::TransportError;
-use crate::core::record::Document;
 use crate::core::transport::{Confirmation, Transport};
+use crate::core::wire::Document;
 
 /// How a queue retries publishes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -105,6 +105,7 @@ mod tests {
 
   fn doc() -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: DriftKind::Custom,
       record_count: 1,
       json: b"{}".to_vec(),

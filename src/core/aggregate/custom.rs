@@ -6,18 +6,17 @@ use chrono::{DateTime, Utc};
 
 use super::{column, finite_mean, Aggregation, Aggregator};
 use crate::core::item::{Row, RowRun};
-use crate::core::profile::{CustomSpec, DriftKind, ProfileId};
-use crate::core::record::{CustomRecord, ServerRecord};
+use crate::core::measurement::Measurement;
+use crate::core::profile::{CustomSpec, DriftKind};
 
 /// Aggregates Custom batches; row slot `i` is `spec.metrics[i]`.
 pub struct CustomAggregator {
-  id: ProfileId,
   spec: CustomSpec,
 }
 
 impl CustomAggregator {
-  pub fn new(id: ProfileId, spec: CustomSpec) -> Self {
-    CustomAggregator { id, spec }
+  pub fn new(spec: CustomSpec) -> Self {
+    CustomAggregator { spec }
   }
 }
 
@@ -28,7 +27,7 @@ impl Aggregator for CustomAggregator {
     DriftKind::Custom
   }
 
-  fn aggregate(&mut self, runs: Vec<RowRun>, now: DateTime<Utc>) -> Aggregation {
+  fn aggregate(&mut self, runs: Vec<RowRun>, _now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     for (slot, metric) in self.spec.metrics.iter().enumerate() {
       let values: Vec<f64> = column(&runs, slot, f64::is_finite, &mut out.dropped_values).collect();
@@ -36,14 +35,10 @@ impl Aggregator for CustomAggregator {
         continue;
       }
       let mean = finite_mean(&values);
-      out.records.push(ServerRecord::Custom(CustomRecord {
-        created_at: now,
-        space: self.id.space.clone(),
-        name: self.id.name.clone(),
-        version: self.id.version.clone(),
+      out.measurements.push(Measurement::Custom {
         metric: metric.clone(),
         value: mean,
-      }));
+      });
     }
     out
   }
@@ -55,25 +50,18 @@ mod tests {
   use crate::core::aggregate::test_support::{at, rows};
 
   fn aggregator() -> CustomAggregator {
-    CustomAggregator::new(
-      ProfileId {
-        space: "scouter".into(),
-        name: "custom_model".into(),
-        version: "0.1.0".into(),
-      },
-      CustomSpec {
-        sample_size: 25,
-        metrics: vec!["mae".into(), "mape".into()],
-      },
-    )
+    CustomAggregator::new(CustomSpec {
+      sample_size: 25,
+      metrics: vec!["mae".into(), "mape".into()],
+    })
   }
 
   fn means(out: &Aggregation) -> Vec<(String, f64)> {
     out
-      .records
+      .measurements
       .iter()
       .map(|record| match record {
-        ServerRecord::Custom(r) => (r.metric.clone(), r.value),
+        Measurement::Custom { metric, value } => (metric.clone(), *value),
         other => panic!("not a Custom record: {other:?}"),
       })
       .collect()
@@ -122,7 +110,7 @@ mod tests {
   fn nothing_usable_nothing_published() {
     let items = rows(2, &[vec![None, Some(f64::NAN)]]);
     let out = aggregator().aggregate(items, at());
-    assert!(out.records.is_empty());
+    assert!(out.measurements.is_empty());
     assert_eq!(out.dropped_values, 1);
   }
 }

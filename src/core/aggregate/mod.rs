@@ -1,31 +1,32 @@
-//! Turning a full batch into `ServerRecords`, one aggregator per drift kind (contract section 3).
+//! Turning a full batch into measurements, one aggregator per drift kind (contract section 3);
+//! the profile's wire format then makes them records (`wire`).
 //! Aggregators are plain functions of the batch: no I/O, no clock, no JavaScript, so each is
 //! tested against hand-computed records. A value that cannot be used is dropped and counted; it
 //! never fails the rest of its batch.
 
 mod custom;
-mod llm;
 #[cfg(test)]
 mod model_tests;
 mod psi;
+mod sampled;
 mod spc;
 
 pub use custom::CustomAggregator;
-pub use llm::LlmAggregator;
 pub use psi::PsiAggregator;
+pub use sampled::{SampledAggregator, Sampling};
 pub use spc::SpcAggregator;
 
 use chrono::{DateTime, Utc};
 
 use crate::core::item::{QueueItem, RowRun};
+use crate::core::measurement::Measurement;
 use crate::core::profile::DriftKind;
-use crate::core::record::ServerRecord;
 
 /// What one batch produced.
 #[derive(Debug, Default)]
 pub struct Aggregation {
-  /// Records of one kind; empty when no value in the batch was usable.
-  pub records: Vec<ServerRecord>,
+  /// Measurements of one kind; empty when no value in the batch was usable.
+  pub measurements: Vec<Measurement>,
   /// Values that could not be used (NaN, a non-finite value where a finite one is needed, a code
   /// with no bin).
   pub dropped_values: u64,
@@ -47,7 +48,7 @@ pub trait Aggregator: Send + 'static {
     (0, 0)
   }
 
-  /// The records of one batch, stamped `now`.
+  /// The measurements of one batch, made at `now`.
   fn aggregate(&mut self, runs: Vec<RunOf<Self>>, now: DateTime<Utc>) -> Aggregation;
 }
 

@@ -5,22 +5,16 @@
 use proptest::prelude::*;
 
 use super::{
-  Aggregation, Aggregator, CustomAggregator, LlmAggregator, PsiAggregator, SpcAggregator,
+  Aggregation, Aggregator, CustomAggregator, PsiAggregator, SampledAggregator, Sampling,
+  SpcAggregator,
 };
 use crate::core::aggregate::test_support::at;
+use crate::core::built_record::BuiltRecord;
 use crate::core::item::{ItemRun, RowBatch, RowRun};
+use crate::core::measurement::Measurement;
 use crate::core::profile::{
-  CustomSpec, LlmSpec, NumericBin, ProfileId, PsiBins, PsiFeature, PsiSpec, SpcSpec,
+  CustomSpec, DriftKind, NumericBin, PsiBins, PsiFeature, PsiSpec, SpcSpec,
 };
-use crate::core::record::{LlmInput, ServerRecord};
-
-fn id() -> ProfileId {
-  ProfileId {
-    space: "s".into(),
-    name: "n".into(),
-    version: "1".into(),
-  }
-}
 
 /// A value as rows carry it: absent, a usual number, a huge one, or not finite.
 fn value() -> impl Strategy<Value = Option<f64>> {
@@ -66,11 +60,11 @@ fn close(a: f64, b: f64) -> bool {
 
 fn values(out: &Aggregation) -> Vec<(String, f64)> {
   out
-    .records
+    .measurements
     .iter()
     .map(|record| match record {
-      ServerRecord::Spc(r) => (r.feature.clone(), r.value),
-      ServerRecord::Custom(r) => (r.metric.clone(), r.value),
+      Measurement::Spc { feature, value } => (feature.clone(), *value),
+      Measurement::Custom { metric, value } => (metric.clone(), *value),
       other => panic!("unexpected record {other:?}"),
     })
     .collect()
@@ -87,7 +81,7 @@ proptest! {
     merged in 0usize..4,
   ) {
     let features = vec!["a".to_string(), "b".into(), "c".into()];
-    let mut aggregator = SpcAggregator::new(id(), SpcSpec { sample_size, features: features.clone(), feature_map: Default::default() });
+    let mut aggregator = SpcAggregator::new(SpcSpec { sample_size, features: features.clone(), feature_map: Default::default() });
     let out = aggregator.aggregate(as_runs(3, &rows, &cuts, merged), at());
     let mut expected = Vec::new();
     let mut dropped = 0u64;
@@ -117,7 +111,7 @@ proptest! {
     merged in 0usize..4,
   ) {
     let metrics = vec!["mae".to_string(), "mape".into()];
-    let mut aggregator = CustomAggregator::new(id(), CustomSpec { sample_size: 25, metrics: metrics.clone() });
+    let mut aggregator = CustomAggregator::new(CustomSpec { sample_size: 25, metrics: metrics.clone() });
     let out = aggregator.aggregate(as_runs(2, &rows, &cuts, merged), at());
     let mut expected = Vec::new();
     let mut dropped = 0u64;
@@ -159,7 +153,7 @@ proptest! {
       ],
       feature_map: Default::default(),
     };
-    let mut aggregator = PsiAggregator::new(id(), spec);
+    let mut aggregator = PsiAggregator::new(spec);
     let out = aggregator.aggregate(as_runs(2, &rows, &cuts, merged), at());
     let numeric_bin = |v: f64| -> Option<usize> {
       if v == f64::NEG_INFINITY { return Some(0); }
@@ -190,8 +184,8 @@ proptest! {
         }
       }
     }
-    let got: Vec<(String, u64, u64)> = out.records.iter().map(|record| match record {
-      ServerRecord::Psi(r) => (r.feature.clone(), r.bin_id, r.bin_count),
+    let got: Vec<(String, u64, u64)> = out.measurements.iter().map(|record| match record {
+      Measurement::Psi { feature, bin_id, bin_count } => (feature.clone(), *bin_id, *bin_count),
       other => panic!("unexpected record {other:?}"),
     }).collect();
     prop_assert_eq!(got, expected);
@@ -205,26 +199,26 @@ proptest! {
     cut in 0usize..60,
     seed in any::<u64>(),
   ) {
-    let inputs: Vec<LlmInput> = sizes.iter().enumerate().map(|(n, size)| LlmInput {
-      uid: format!("u{n}"),
-      created_at: "2025-08-25T12:00:00Z".into(),
-      context: serde_json::value::RawValue::from_string(format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(*size))).unwrap(),
-      prompt: None,
-    }).collect();
-    let total_bytes: u64 = inputs.iter().map(LlmInput::bytes).sum();
-    let mut aggregator = LlmAggregator::with_rng(id(), LlmSpec { sample_rate: rate }, fastrand::Rng::with_seed(seed));
+    let inputs: Vec<BuiltRecord> = sizes.iter().enumerate().map(|(n, size)| BuiltRecord::llm(
+      format!("u{n}"),
+      "2025-08-25T12:00:00Z".into(),
+      format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(*size)),
+      None,
+    ).unwrap()).collect();
+    let total_bytes: u64 = inputs.iter().map(BuiltRecord::bytes).sum();
+    let mut aggregator = SampledAggregator::with_rng(DriftKind::Llm, Sampling::OneIn(rate), fastrand::Rng::with_seed(seed));
     let mut rest = inputs.clone();
     let mut first = rest.split_front(cut);
     let (out_a, bytes_a) = aggregator.sample(&mut first);
     let (out_b, bytes_b) = aggregator.sample(&mut rest);
     let kept: Vec<String> = first.iter().chain(&rest).map(|i| i.uid.clone()).collect();
     prop_assert_eq!(kept.len() as u64 + out_a + out_b, inputs.len() as u64);
-    let kept_bytes: u64 = first.iter().chain(&rest).map(LlmInput::bytes).sum();
+    let kept_bytes: u64 = first.iter().chain(&rest).map(BuiltRecord::bytes).sum();
     prop_assert_eq!(kept_bytes + bytes_a + bytes_b, total_bytes);
     if rate == 1 { prop_assert_eq!(out_a + out_b, 0); }
     let out = aggregator.aggregate(vec![first, rest], at());
-    let uids: Vec<String> = out.records.iter().map(|record| match record {
-      ServerRecord::LlmDrift(r) => r.record.uid.clone(),
+    let uids: Vec<String> = out.measurements.iter().map(|record| match record {
+      Measurement::Sampled(built) => built.uid.clone(),
       other => panic!("unexpected record {other:?}"),
     }).collect();
     // Kept records, in insertion order.

@@ -7,25 +7,24 @@ use chrono::{DateTime, Utc};
 
 use super::{Aggregation, Aggregator};
 use crate::core::item::{Row, RowRun};
-use crate::core::profile::{DriftKind, ProfileId, PsiBins, PsiSpec};
-use crate::core::record::{PsiRecord, ServerRecord};
+use crate::core::measurement::Measurement;
+use crate::core::profile::{DriftKind, PsiBins, PsiSpec};
 
 /// Aggregates PSI batches; row slot `i` is `spec.features[i]`.
 pub struct PsiAggregator {
-  id: ProfileId,
   spec: PsiSpec,
   /// One per feature, in slot order.
   finders: Vec<BinFinder>,
 }
 
 impl PsiAggregator {
-  pub fn new(id: ProfileId, spec: PsiSpec) -> Self {
+  pub fn new(spec: PsiSpec) -> Self {
     let finders = spec
       .features
       .iter()
       .map(|feature| BinFinder::new(&feature.bins))
       .collect();
-    PsiAggregator { id, spec, finders }
+    PsiAggregator { spec, finders }
   }
 }
 
@@ -114,7 +113,7 @@ impl Aggregator for PsiAggregator {
     DriftKind::Psi
   }
 
-  fn aggregate(&mut self, runs: Vec<RowRun>, now: DateTime<Utc>) -> Aggregation {
+  fn aggregate(&mut self, runs: Vec<RowRun>, _now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     // counts[offsets[slot] + bin]; counted[slot] = values that found a bin.
     let mut offsets = Vec::with_capacity(self.finders.len());
@@ -146,15 +145,11 @@ impl Aggregator for PsiAggregator {
       }
       let feature_counts = &counts[offsets[slot]..offsets[slot] + finder.ids().len()];
       for (&bin_id, &bin_count) in finder.ids().iter().zip(feature_counts) {
-        out.records.push(ServerRecord::Psi(PsiRecord {
-          created_at: now,
-          space: self.id.space.clone(),
-          name: self.id.name.clone(),
-          version: self.id.version.clone(),
+        out.measurements.push(Measurement::Psi {
           feature: feature.name.clone(),
           bin_id,
           bin_count,
-        }));
+        });
       }
     }
     out
@@ -180,16 +175,20 @@ mod tests {
     let ProfileSpec::Psi(spec) = profile.spec else {
       panic!()
     };
-    PsiAggregator::new(profile.id, spec)
+    PsiAggregator::new(spec)
   }
 
   /// (feature, bin_id, bin_count) of each record.
   fn counts(out: &Aggregation) -> Vec<(String, u64, u64)> {
     out
-      .records
+      .measurements
       .iter()
       .map(|record| match record {
-        ServerRecord::Psi(r) => (r.feature.clone(), r.bin_id, r.bin_count),
+        Measurement::Psi {
+          feature,
+          bin_id,
+          bin_count,
+        } => (feature.clone(), *bin_id, *bin_count),
         other => panic!("not a PSI record: {other:?}"),
       })
       .collect()
@@ -303,7 +302,7 @@ mod tests {
   fn a_batch_with_no_usable_value_yields_nothing() {
     let items = rows(2, &[vec![Some(f64::NAN), Some(-4.0)]]);
     let out = fixture().aggregate(items, at());
-    assert!(out.records.is_empty());
+    assert!(out.measurements.is_empty());
     assert_eq!(out.dropped_values, 2);
   }
 

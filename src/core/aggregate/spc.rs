@@ -6,18 +6,17 @@ use chrono::{DateTime, Utc};
 
 use super::{column, finite_mean, Aggregation, Aggregator};
 use crate::core::item::{Row, RowRun};
-use crate::core::profile::{DriftKind, ProfileId, SpcSpec};
-use crate::core::record::{ServerRecord, SpcRecord};
+use crate::core::measurement::Measurement;
+use crate::core::profile::{DriftKind, SpcSpec};
 
 /// Aggregates SPC batches; row slot `i` is `spec.features[i]`.
 pub struct SpcAggregator {
-  id: ProfileId,
   spec: SpcSpec,
 }
 
 impl SpcAggregator {
-  pub fn new(id: ProfileId, spec: SpcSpec) -> Self {
-    SpcAggregator { id, spec }
+  pub fn new(spec: SpcSpec) -> Self {
+    SpcAggregator { spec }
   }
 }
 
@@ -28,20 +27,16 @@ impl Aggregator for SpcAggregator {
     DriftKind::Spc
   }
 
-  fn aggregate(&mut self, runs: Vec<RowRun>, now: DateTime<Utc>) -> Aggregation {
+  fn aggregate(&mut self, runs: Vec<RowRun>, _now: DateTime<Utc>) -> Aggregation {
     let mut out = Aggregation::default();
     for (slot, feature) in self.spec.features.iter().enumerate() {
       let values: Vec<f64> = column(&runs, slot, f64::is_finite, &mut out.dropped_values).collect();
       for chunk in values.chunks(self.spec.sample_size) {
         let mean = finite_mean(chunk);
-        out.records.push(ServerRecord::Spc(SpcRecord {
-          created_at: now,
-          space: self.id.space.clone(),
-          name: self.id.name.clone(),
-          version: self.id.version.clone(),
+        out.measurements.push(Measurement::Spc {
           feature: feature.clone(),
           value: mean,
-        }));
+        });
       }
     }
     out
@@ -54,26 +49,19 @@ mod tests {
   use crate::core::aggregate::test_support::{at, rows};
 
   fn aggregator(sample_size: usize) -> SpcAggregator {
-    SpcAggregator::new(
-      ProfileId {
-        space: "scouter".into(),
-        name: "spc_model".into(),
-        version: "0.1.0".into(),
-      },
-      SpcSpec {
-        sample_size,
-        features: vec!["a".into(), "b".into()],
-        feature_map: Default::default(),
-      },
-    )
+    SpcAggregator::new(SpcSpec {
+      sample_size,
+      features: vec!["a".into(), "b".into()],
+      feature_map: Default::default(),
+    })
   }
 
   fn means(out: &Aggregation) -> Vec<(String, f64)> {
     out
-      .records
+      .measurements
       .iter()
       .map(|record| match record {
-        ServerRecord::Spc(r) => (r.feature.clone(), r.value),
+        Measurement::Spc { feature, value } => (feature.clone(), *value),
         other => panic!("not an SPC record: {other:?}"),
       })
       .collect()
@@ -93,18 +81,6 @@ mod tests {
     let out = aggregator(4).aggregate(items, at());
     assert_eq!(means(&out), [("a".into(), 3.0), ("b".into(), 25.0)]);
     assert_eq!(out.dropped_values, 0);
-    let ServerRecord::Spc(first) = &out.records[0] else {
-      panic!()
-    };
-    assert_eq!(
-      (
-        first.space.as_str(),
-        first.name.as_str(),
-        first.version.as_str()
-      ),
-      ("scouter", "spc_model", "0.1.0")
-    );
-    assert_eq!(first.created_at, at());
   }
 
   #[test]

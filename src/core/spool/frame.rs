@@ -1,7 +1,7 @@
 //! How the spool lays documents out on disk. A segment file starts with an 8-byte magic and holds
 //! one frame per document: `[payload length: u32 LE][CRC32C of the payload: u32 LE][payload]`,
-//! the payload being a small header (format version, drift kind, record count, items) and the
-//! document's JSON. A crash can leave the last frame cut short or half-written: the length and
+//! the payload being a small header (frame version, wire format and drift kind, record count,
+//! items) and the document's JSON. A crash can leave the last frame cut short or half-written: the length and
 //! the checksum detect that, and the reader stops there instead of trusting what follows.
 //!
 //! Acknowledgements go to a side file per segment, 8 bytes each: `[record index: u32 LE]
@@ -10,13 +10,13 @@
 //! actually there.
 
 use crate::core::profile::DriftKind;
-use crate::core::record::Document;
+use crate::core::wire::{Document, WireFormat};
 
 /// The first bytes of every segment file: a file without them is not ours and is left alone.
 pub const SEGMENT_MAGIC: &[u8; 8] = b"SQSPOOL1";
 /// Length and checksum before each payload.
 pub const FRAME_HEADER: usize = 8;
-/// Version, kind, record count and items before the JSON.
+/// Version, format and kind, record count and items before the JSON.
 const PAYLOAD_HEADER: usize = 1 + 1 + 4 + 8;
 /// The payload format this build writes and reads.
 const PAYLOAD_VERSION: u8 = 1;
@@ -28,6 +28,7 @@ const ACK_SALT: u32 = 0x5C0_u32.wrapping_mul(0x9E37_79B9);
 /// A document as the spool keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpooledDocument {
+  pub format: WireFormat,
   pub kind: DriftKind,
   pub record_count: u32,
   /// Items of the process that wrote it (0 for documents replayed from an earlier process).
@@ -39,6 +40,7 @@ impl SpooledDocument {
   /// The document to hand to a transport.
   pub fn into_document(self) -> Document {
     Document {
+      format: self.format,
       kind: self.kind,
       record_count: self.record_count as usize,
       json: self.json,
@@ -46,23 +48,29 @@ impl SpooledDocument {
   }
 }
 
-fn kind_code(kind: DriftKind) -> u8 {
-  match kind {
+/// The kind in the low four bits, the wire format in the high four. v0.9 is format 0, so the
+/// byte is the same as before formats existed and older spools replay unchanged.
+fn kind_code(format: WireFormat, kind: DriftKind) -> u8 {
+  let kind = match kind {
     DriftKind::Spc => 0,
     DriftKind::Psi => 1,
     DriftKind::Custom => 2,
     DriftKind::Llm => 3,
-  }
+    DriftKind::GenAi => 4,
+  };
+  format.code() << 4 | kind
 }
 
-fn kind_from_code(code: u8) -> Option<DriftKind> {
-  Some(match code {
+fn kind_from_code(code: u8) -> Option<(WireFormat, DriftKind)> {
+  let kind = match code & 0x0f {
     0 => DriftKind::Spc,
     1 => DriftKind::Psi,
     2 => DriftKind::Custom,
     3 => DriftKind::Llm,
+    4 => DriftKind::GenAi,
     _ => return None,
-  })
+  };
+  Some((WireFormat::from_code(code >> 4)?, kind))
 }
 
 /// The bytes a document takes on disk, frame header included.
@@ -79,7 +87,7 @@ pub fn encode(document: &Document, items: u64, out: &mut Vec<u8>) -> Option<()> 
   out.extend_from_slice(&payload_len.to_le_bytes());
   out.extend_from_slice(&[0; 4]);
   out.push(PAYLOAD_VERSION);
-  out.push(kind_code(document.kind));
+  out.push(kind_code(document.format, document.kind));
   out.extend_from_slice(&record_count.to_le_bytes());
   out.extend_from_slice(&items.to_le_bytes());
   out.extend_from_slice(&document.json);
@@ -106,10 +114,11 @@ pub fn decode_payload(payload: &[u8], crc: u32) -> Result<SpooledDocument, &'sta
   if payload[0] != PAYLOAD_VERSION {
     return Err("unknown frame version");
   }
-  let kind = kind_from_code(payload[1]).ok_or("unknown drift kind")?;
+  let (format, kind) = kind_from_code(payload[1]).ok_or("unknown drift kind or wire format")?;
   let record_count = u32::from_le_bytes(payload[2..6].try_into().expect("4 bytes"));
   let items = u64::from_le_bytes(payload[6..14].try_into().expect("8 bytes"));
   Ok(SpooledDocument {
+    format,
     kind,
     record_count,
     items,
@@ -141,10 +150,39 @@ mod tests {
 
   fn document(json: &str) -> Document {
     Document {
+      format: WireFormat::V0_9,
       kind: DriftKind::Psi,
       record_count: 3,
       json: json.as_bytes().to_vec(),
     }
+  }
+
+  #[test]
+  fn format_and_kind_round_trip_and_v0_9_bytes_are_unchanged() {
+    for format in WireFormat::ALL {
+      for kind in [
+        DriftKind::Spc,
+        DriftKind::Psi,
+        DriftKind::Custom,
+        DriftKind::Llm,
+        DriftKind::GenAi,
+      ] {
+        let mut out = Vec::new();
+        let doc = Document {
+          format,
+          kind,
+          ..document("{}")
+        };
+        encode(&doc, 1, &mut out).unwrap();
+        let (_, crc) = read_header(out[..8].try_into().unwrap());
+        let decoded = decode_payload(&out[FRAME_HEADER..], crc).unwrap();
+        assert_eq!(decoded.into_document(), doc);
+      }
+    }
+    // Spools written before formats existed: PSI was kind byte 1.
+    assert_eq!(kind_code(WireFormat::V0_9, DriftKind::Psi), 1);
+    assert_eq!(kind_from_code(0x25), None);
+    assert_eq!(kind_from_code(0x70), None);
   }
 
   #[test]

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::frame::{self, SpooledDocument, ACK_ENTRY, FRAME_HEADER, SEGMENT_MAGIC};
 use super::{SpoolBudget, SpoolSync, SYNC_INTERVAL};
 use crate::core::profile::DriftKind;
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Where one spooled document is, and what it counts against the budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

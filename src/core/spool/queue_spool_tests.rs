@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 fn document(id: u64, pad: usize) -> Document {
   Document {
+    format: crate::core::wire::WireFormat::V0_9,
     kind: DriftKind::Llm,
     record_count: 1,
     json: format!(

@@ -32,8 +32,8 @@ use tokio::time::Instant;
 use super::breaker::{Admission, BreakerOptions, BreakerState, CircuitBreaker, Role, Switch};
 use super::{check_ready, Confirmation, Transport, TransportConfig, TransportEvents};
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::record::Document;
 use crate::core::retry::{confirm_with_retry_while, RetryPolicy};
+use crate::core::wire::Document;
 
 /// A member's breaker changed state: an event for the application, not an error.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,6 +21,7 @@ type Events = Arc<Mutex<Vec<StateChange>>>;
 
 fn doc(n: usize) -> Arc<Document> {
   Arc::new(Document {
+    format: crate::core::wire::WireFormat::V0_9,
     kind: DriftKind::Custom,
     record_count: 1,
     json: format!("{{\"n\":{n}}}").into_bytes(),

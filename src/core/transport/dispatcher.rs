@@ -20,7 +20,7 @@ use tokio_util::task::TaskTracker;
 
 use super::Confirmation;
 use crate::core::error::TransportError;
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// A queued document and where its confirmation goes once it is handed over.
 type Job = (Arc<Document>, oneshot::Sender<Confirmation>);
@@ -184,6 +184,7 @@ mod tests {
 
   fn doc(n: usize) -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: DriftKind::Custom,
       record_count: 1,
       json: format!("{{\"n\":{n}}}").into_bytes(),

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::{Confirmation, Transport};
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Resolved options of the File transport.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +128,7 @@ mod tests {
 
   fn doc(text: &str) -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: DriftKind::Spc,
       record_count: 1,
       json: text.as_bytes().to_vec(),

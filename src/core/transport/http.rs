@@ -1,5 +1,6 @@
 //! The Scouter HTTP API through `reqwest` (rustls). Log in with `Username`/`Password` headers
-//! (or start from a given token), POST each document to `/scouter/drift` with the bearer token,
+//! (or start from a given token), POST each document to its format's path (`/scouter/drift` for
+//! v0.9, `/scouter/message` for 0.25) with the bearer token,
 //! take a refreshed token from a response's `Authorization` header, and log in again after a 401.
 //! 2xx is done; 429, 5xx, time-outs and lost connections are retryable (honouring
 //! `Retry-After`); any other 4xx (400, 403, ...) is a failed publish that is not retried.
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::dispatcher::{closed_error, settled, started, Dispatcher, HandOver};
 use super::{Confirmation, Transport};
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Resolved options of the HTTP transport.
 #[derive(Clone, PartialEq)]
@@ -156,7 +157,7 @@ impl Poster {
   ) -> impl std::future::Future<Output = reqwest::Result<Response>> + Send + 'static {
     self
       .client
-      .post(self.url("/scouter/drift"))
+      .post(self.url(document.format.spec().http_path))
       .bearer_auth(token)
       .header(CONTENT_TYPE, "application/json")
       .body(document.json.clone())
@@ -164,13 +165,14 @@ impl Poster {
   }
 
   /// What the server's answer to a POST means.
-  async fn answer(&self, sent: reqwest::Result<Response>) -> Posted {
+  async fn answer(&self, document: &Document, sent: reqwest::Result<Response>) -> Posted {
+    let path = document.format.spec().http_path;
     let response = match sent {
       Ok(response) => response,
       Err(err) => {
         return Posted::Failed(TransportError::retryable(
           "http",
-          format!("POST /scouter/drift: {}", describe(err)),
+          format!("POST {path}: {}", describe(err)),
         ))
       }
     };
@@ -192,7 +194,7 @@ impl Poster {
       .await
       .unwrap_or_default();
     let error = format!(
-      "POST /scouter/drift answered {status}: {}",
+      "POST {path} answered {status}: {}",
       String::from_utf8_lossy(&body)
         .chars()
         .take(ERROR_MESSAGE_CHARS)
@@ -213,18 +215,24 @@ impl Poster {
     token: String,
     sent: impl std::future::Future<Output = reqwest::Result<Response>>,
   ) -> Result<(), TransportError> {
-    match self.answer(sent.await).await {
+    match self.answer(&document, sent.await).await {
       Posted::Done => Ok(()),
       Posted::Failed(error) => Err(error),
       Posted::Unauthorized => {
         self.refuse(&token).await;
         let token = self.token().await?;
-        match self.answer(self.send(&document, &token).await).await {
+        match self
+          .answer(&document, self.send(&document, &token).await)
+          .await
+        {
           Posted::Done => Ok(()),
           Posted::Failed(error) => Err(error),
           Posted::Unauthorized => Err(TransportError::retryable(
             "http",
-            "POST /scouter/drift answered 401 after a fresh login",
+            format!(
+              "POST {} answered 401 after a fresh login",
+              document.format.spec().http_path
+            ),
           )),
         }
       }
@@ -635,6 +643,7 @@ mod tests {
 
   fn doc(n: usize) -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: crate::core::profile::DriftKind::Custom,
       record_count: 1,
       json: format!("{{\"records\":[{{\"n\":{n}}}]}}").into_bytes(),
@@ -768,6 +777,20 @@ mod tests {
     assert!(seen[0].authorization.is_empty(), "{:?}", seen[0]);
     assert_eq!(seen[1].path, "/scouter/drift");
     assert_eq!(seen[1].authorization, ["Bearer t1"]);
+    transport.close().await.unwrap();
+  }
+
+  #[tokio::test]
+  async fn each_document_goes_to_its_formats_path() {
+    let (addr, record) =
+      serve(|seen| login_answer(seen, "t1").unwrap_or_else(|| reply(200, "{}"))).await;
+    let transport = HttpTransport::connect(&config(addr, "t0")).unwrap();
+    let mut uid_doc = (*doc(1)).clone();
+    uid_doc.format = crate::core::wire::WireFormat::V0_25;
+    transport.publish(doc(0)).await.unwrap();
+    transport.publish(Arc::new(uid_doc)).await.unwrap();
+    let paths: Vec<String> = record.seen().into_iter().map(|seen| seen.path).collect();
+    assert_eq!(paths, ["/scouter/drift", "/scouter/message"]);
     transport.close().await.unwrap();
   }
 

@@ -29,7 +29,7 @@ use tokio::sync::oneshot;
 use super::dispatcher::settled;
 use super::{Confirmation, Transport, TransportEvents};
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Resolved options of the Kafka transport.
 #[derive(Clone, PartialEq)]
@@ -297,6 +297,7 @@ mod tests {
   /// Document `id`, as attempt number `attempt`.
   fn doc(id: usize, attempt: usize) -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: DriftKind::Custom,
       record_count: 1,
       json: format!("{{\"records\":[{{\"id\":{id},\"attempt\":{attempt}}}]}}").into_bytes(),

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use super::{Confirmation, Transport};
 use crate::core::error::TransportError;
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Shared state of a Mock transport: outlives the queues, so documents stay readable.
 #[derive(Debug, Default)]

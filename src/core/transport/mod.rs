@@ -35,7 +35,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// A destination for documents, shared by every queue of a `ScouterQueue`.
 #[async_trait]

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::dispatcher::{closed_error, settled, Dispatcher, HandOver};
 use super::{Confirmation, Transport};
 use crate::core::error::{Result, TransportError};
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Resolved options of the RabbitMQ transport.
 #[derive(Clone, PartialEq)]
@@ -352,6 +352,7 @@ mod tests {
 
   fn doc(n: usize) -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: DriftKind::Custom,
       record_count: 1,
       json: format!("{{\"n\":{n}}}").into_bytes(),

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::dispatcher::{closed_error, settled, started, Dispatcher, HandOver};
 use super::{Confirmation, Transport};
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::record::Document;
+use crate::core::wire::Document;
 
 /// Resolved options of the Redis transport.
 #[derive(Clone, PartialEq)]
@@ -268,6 +268,7 @@ mod tests {
 
   fn doc(n: usize) -> Arc<Document> {
     Arc::new(Document {
+      format: crate::core::wire::WireFormat::V0_9,
       kind: crate::core::profile::DriftKind::Custom,
       record_count: 1,
       json: format!("{{\"records\":[{{\"n\":{n}}}]}}").into_bytes(),
