@@ -3,10 +3,11 @@
  */
 export { ScouterQueue, type ScouterQueueOptions, type ScouterQueueStats } from './scouter-queue'
 export type { ShutdownHooksOptions, ShutdownSignal } from './shutdown-hooks'
-export { Queue, type DriftKind, type QueueItem } from './queue'
+export { Queue, type DriftKind, type QueueItem, type WireFormat } from './queue'
 export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'
 export { Metric, Metrics } from './builders/metric'
 export { LLMRecord, type LLMRecordInit, type JsonValue } from './builders/llm-record'
+export { EvalRecord, type EvalRecordInit } from './builders/eval-record'
 export {
   FileConfig,
   MockConfig,
@@ -28,10 +29,16 @@ export type { ScouterQueueEvent, TransportStateEvent, BreakerState } from './eve
 export type {
   ServerRecords,
   ServerRecord,
+  UidServerRecords,
+  UidServerRecord,
   SpcServerRecord,
   PsiServerRecord,
   CustomServerRecord,
   LLMDriftServerRecord,
+  SpcUidServerRecord,
+  PsiUidServerRecord,
+  CustomUidServerRecord,
+  GenAIEvalServerRecord,
 } from './records'
 export {
   ScouterQueueError,

@@ -9,14 +9,13 @@
 import type { BindingQueue } from './native'
 import type { Feature } from './builders/feature'
 import type { Metric } from './builders/metric'
-import { wireFields, type LLMRecord } from './builders/llm-record'
 import { objectEncoder, type ObjectEncoder } from './object-encoder'
 import type { RowLayout } from './row-layout'
 
 /** At most this many rows wait on the JS side before crossing. */
 const ROW_BATCH = 512
-/** At most this many LLM records wait on the JS side before crossing. */
-const LLM_BATCH = 64
+/** At most this many built records (LLM, eval) wait on the JS side before crossing. */
+const RECORD_BATCH = 64
 
 /** Called when a batch could not be handed over (it is then counted as failed, not thrown). */
 export type BufferFailure = (error: unknown) => void
@@ -161,24 +160,37 @@ export class RowBuffer extends ItemBuffer {
   }
 }
 
-/** LLM records, already serialized when they were built: four strings each. */
-export class LlmBuffer extends ItemBuffer {
+/**
+ * Records built whole (`LLMRecord`, `EvalRecord`), already serialized when they were built: a
+ * fixed number of strings each, appended by `fieldsOf` and handed over by `push`.
+ */
+export class RecordBuffer<R> extends ItemBuffer {
   #fields: string[] = []
+  readonly #fieldsOf: (record: R, out: string[]) => void
+  readonly #push: (fields: string[]) => void
 
-  constructor(nativeQueue: BindingQueue, maxPendingItems: number, onFailure: BufferFailure) {
-    super(nativeQueue, Math.max(1, Math.min(LLM_BATCH, maxPendingItems)), onFailure)
+  constructor(
+    nativeQueue: BindingQueue,
+    maxPendingItems: number,
+    onFailure: BufferFailure,
+    fieldsOf: (record: R, out: string[]) => void,
+    push: (fields: string[]) => void,
+  ) {
+    super(nativeQueue, Math.max(1, Math.min(RECORD_BATCH, maxPendingItems)), onFailure)
+    this.#fieldsOf = fieldsOf
+    this.#push = push
   }
 
   /** Buffers one record (already brand-checked by `Queue.insert`). */
-  add(record: LLMRecord): void {
-    wireFields(record, this.#fields)
+  add(record: R): void {
+    this.#fieldsOf(record, this.#fields)
     this.committed()
   }
 
   protected handOver(): void {
     const fields = this.#fields
     this.#fields = []
-    this.native.pushLlm(fields)
+    this.#push(fields)
   }
 }
 

@@ -6,34 +6,44 @@
 import type { BindingQueue } from './native'
 import { isFeatures, type Features } from './builders/feature'
 import { isMetrics, type Metrics } from './builders/metric'
-import { isLLMRecord, type LLMRecord } from './builders/llm-record'
+import { isLLMRecord, wireFields, type LLMRecord } from './builders/llm-record'
+import { evalWireFields, isEvalRecord, type EvalRecord } from './builders/eval-record'
 import { QueueClosedError } from './errors'
 import { drain, featureValues, type Lifecycle } from './internal'
-import { LlmBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
+import { RecordBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
 import { RowLayout } from './row-layout'
 import { statsFromBinding, type QueueStats } from './stats'
 import { describe } from './builders/check'
 
-/** The four kinds of drift profile. */
-export type DriftKind = 'spc' | 'psi' | 'custom' | 'llm'
+/** The kinds of drift profile: `llm` in v0.9 profiles, `genai` in 0.25 ones. */
+export type DriftKind = 'spc' | 'psi' | 'custom' | 'llm' | 'genai'
+
+/**
+ * The Scouter wire format a queue publishes, chosen by its profile: `'v0.9'` for profiles of
+ * Scouter v0.9 to v0.13, `'0.25'` for profiles of Scouter 0.14 and later (they carry a `uid`).
+ */
+export type WireFormat = 'v0.9' | '0.25'
 
 /** What each kind of queue accepts. */
-export type QueueItem = Features | Metrics | LLMRecord
+export type QueueItem = Features | Metrics | LLMRecord | EvalRecord
 
-const ACCEPTS = { spc: 'Features', psi: 'Features', custom: 'Metrics', llm: 'LLMRecord' } as const
+const ACCEPTS = { spc: 'Features', psi: 'Features', custom: 'Metrics', llm: 'LLMRecord', genai: 'EvalRecord' } as const
 
 /** The queue of one alias, from `ScouterQueue.get(alias)`. */
 export class Queue {
   /** The alias given to `fromPath`. */
   readonly alias: string
-  /** `"{space}/{name}/v{version}/{spc|psi|custom|llm}"`. */
+  /** `"{space}/{name}/v{version}/{spc|psi|custom|llm|genai}"`. */
   readonly identifier: string
   /** The profile's drift kind. */
   readonly kind: DriftKind
+  /** The wire format its documents take, chosen by the profile. */
+  readonly format: WireFormat
   readonly #native: BindingQueue
   readonly #buffer: ItemBuffer
   readonly #rows: RowBuffer | undefined
-  readonly #llm: LlmBuffer | undefined
+  readonly #llm: RecordBuffer<LLMRecord> | undefined
+  readonly #eval: RecordBuffer<EvalRecord> | undefined
   readonly #lifecycle: Lifecycle
 
   /** @internal Created by `ScouterQueue.fromPath`. */
@@ -42,10 +52,14 @@ export class Queue {
     this.#lifecycle = lifecycle
     this.identifier = nativeQueue.identifier
     this.kind = nativeQueue.kind as DriftKind
+    this.format = nativeQueue.format as WireFormat
     this.#native = nativeQueue
     if (this.kind === 'llm') {
-      this.#llm = new LlmBuffer(nativeQueue, maxPendingItems, onFailure)
+      this.#llm = new RecordBuffer(nativeQueue, maxPendingItems, onFailure, wireFields, (fields) => nativeQueue.pushLlm(fields))
       this.#buffer = this.#llm
+    } else if (this.kind === 'genai') {
+      this.#eval = new RecordBuffer(nativeQueue, maxPendingItems, onFailure, evalWireFields, (fields) => nativeQueue.pushEval(fields))
+      this.#buffer = this.#eval
     } else {
       this.#rows = new RowBuffer(nativeQueue, new RowLayout(nativeQueue.slots()), maxPendingItems, onFailure)
       this.#buffer = this.#rows
@@ -55,7 +69,7 @@ export class Queue {
   /**
    * Queues one item for aggregation and publishing. Synchronous and cheap; it never waits on
    * or throws because of the network. SPC and PSI queues take `Features`, Custom queues
-   * `Metrics`, LLM queues `LLMRecord`.
+   * `Metrics`, LLM queues `LLMRecord`, GenAI queues `EvalRecord`.
    * @throws {TypeError} when the item is of the wrong kind for this queue, or was not built by
    * this package's builders (an object made with `Object.create(Features.prototype)` passes
    * `instanceof` but is refused: it would fail its whole batch on the way to native code).
@@ -76,6 +90,9 @@ export class Queue {
         break
       case 'llm':
         if (isLLMRecord(item)) return this.#llm!.add(item)
+        break
+      case 'genai':
+        if (isEvalRecord(item)) return this.#eval!.add(item)
         break
     }
     const expected = ACCEPTS[this.kind]

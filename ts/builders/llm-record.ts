@@ -6,6 +6,7 @@
  */
 import native = require('../native')
 import { builderError, describe, isPlainObject } from './check'
+import { contextJsonOf, jsonOf } from './json-fields'
 
 /** Any value `JSON.stringify` can represent. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -74,20 +75,12 @@ export class LLMRecord {
     } catch (error) {
       throw builderError('LLMRecord', error)
     }
-    if (!isPlainObject(context)) {
-      throw new TypeError(`LLMRecord context must be a plain object, got ${describe(context)}`)
-    }
-    const contextJson = toJson('context', context)
-    // A plain object whose toJSON returns an array or a scalar would put that on the wire, where
-    // the server needs a JSON object.
-    if (contextJson.charCodeAt(0) !== 0x7b /* { */) {
-      throw new TypeError(`LLMRecord context must serialize to a JSON object, got ${contextJson.slice(0, 40)}`)
-    }
-    const promptJson = prompt === undefined || prompt === null ? '' : toJson('prompt', prompt)
-    const [uid, createdAt] = native.llmRecordIdentity() as [string, string]
+    const contextJson = contextJsonOf('LLMRecord', context)
+    const promptJson = prompt === undefined || prompt === null ? '' : jsonOf('LLMRecord', 'prompt', prompt)
+    const [uid, createdAt] = native.recordIdentity(0) as [string, string]
     this.uid = this.#uid = uid
     this.createdAt = this.#createdAt = createdAt
-    this.context = context
+    this.context = context as Record<string, unknown>
     this.prompt = prompt ?? null
     this.contextJson = this.#contextJson = contextJson
     this.promptJson = this.#promptJson = promptJson
@@ -106,27 +99,4 @@ export function isLLMRecord(value: unknown): value is LLMRecord {
 /** Appends the four strings of `record` that cross N-API (uid, createdAt, context, prompt JSON). @internal */
 export function wireFields(record: LLMRecord, out: string[]): void {
   pushWire(record, out)
-}
-
-function toJson(what: string, value: unknown): string {
-  let json: string | undefined
-  try {
-    json = JSON.stringify(value)
-  } catch (err) {
-    throw new TypeError(`LLMRecord ${what} is not JSON-serializable: ${messageOf(err)}`, { cause: err })
-  }
-  if (json === undefined) {
-    throw new TypeError(`LLMRecord ${what} is not JSON-serializable: got ${describe(value)}`)
-  }
-  return json
-}
-
-/** The message of something thrown, without running code that could throw again. */
-function messageOf(thrown: unknown): string {
-  try {
-    const message: unknown = (thrown as { message?: unknown } | null)?.message
-    return typeof message === 'string' ? message : describe(thrown)
-  } catch {
-    return describe(thrown)
-  }
 }
