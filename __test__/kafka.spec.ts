@@ -10,8 +10,8 @@ import { join } from 'node:path'
 import test from 'ava'
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
 
-import { Features, KafkaConfig, Metrics, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
-import { assertKnownSet, assertKnownStats, insertKnownSet, kafkaClass, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
+import { Features, KafkaConfig, Metrics, ScouterQueue, type ScouterQueueError, type ServerRecords, type UidServerRecords } from '../ts/index'
+import { KNOWN_SET_DOCUMENTS, assertKnownSet, assertKnownStats, insertKnownSet, knownSetProfiles, kafkaClass, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
 import { withEnv } from './helpers/env'
 import { customValues, profiles } from './helpers/fixtures'
 
@@ -68,11 +68,11 @@ async function codecs(topic: string): Promise<string[]> {
 
 test.serial('Kafka: every drift kind is produced to the topic exactly, no key, gzip by default', async (t) => {
   const topic = uniqueName('scouter_test')
-  const queues = await ScouterQueue.fromPath(profiles, new KafkaConfig({ brokers: BROKERS, topic }))
+  const queues = await ScouterQueue.fromPath(knownSetProfiles, new KafkaConfig({ brokers: BROKERS, topic }))
   const known = insertKnownSet(queues)
   // flush resolved on the delivery reports: the messages are in the topic now.
   assertKnownStats(t, await queues.flush())
-  const consumed = await consume(topic, 4)
+  const consumed = await consume(topic, KNOWN_SET_DOCUMENTS)
   t.true(consumed.every((m) => m.key === null), 'no message key')
   assertKnownSet(t, consumed.map((m) => m.document), known)
   await queues.shutdown()
@@ -81,15 +81,15 @@ test.serial('Kafka: every drift kind is produced to the topic exactly, no key, g
 
 test.serial('Kafka: zstd compression, read back by the broker\'s own console consumer', async (t) => {
   const topic = uniqueName('scouter_zstd')
-  const queues = await ScouterQueue.fromPath(profiles, new KafkaConfig({ brokers: BROKERS, topic, compressionType: 'ZSTD' }))
+  const queues = await ScouterQueue.fromPath(knownSetProfiles, new KafkaConfig({ brokers: BROKERS, topic, compressionType: 'ZSTD' }))
   const known = insertKnownSet(queues)
   assertKnownStats(t, await queues.shutdown())
   t.deepEqual([...new Set(await codecs(topic))], ['zstd'])
   const output = kafkaClass([
     'org.apache.kafka.tools.consumer.ConsoleConsumer',
-    '--bootstrap-server', BROKERS, '--topic', topic, '--from-beginning', '--max-messages', '4', '--timeout-ms', '30000',
+    '--bootstrap-server', BROKERS, '--topic', topic, '--from-beginning', '--max-messages', String(KNOWN_SET_DOCUMENTS), '--timeout-ms', '30000',
   ])
-  const documents = output.trim().split('\n').map((line) => JSON.parse(line) as ServerRecords)
+  const documents = output.trim().split('\n').map((line) => JSON.parse(line) as ServerRecords | UidServerRecords)
   assertKnownSet(t, documents, known)
 })
 

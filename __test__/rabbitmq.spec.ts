@@ -8,7 +8,7 @@ import test from 'ava'
 import amqp from 'amqplib'
 
 import { Metrics, RabbitMQConfig, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
-import { assertKnownSet, assertKnownStats, insertKnownSet, restartBroker, startBroker, stopBroker, uniqueName } from './helpers/brokers'
+import { assertKnownSet, assertKnownStats, insertKnownSet, knownSetProfiles, restartBroker, startBroker, stopBroker, uniqueName } from './helpers/brokers'
 import { withEnv } from './helpers/env'
 import { customValues, profiles } from './helpers/fixtures'
 
@@ -35,7 +35,7 @@ async function drain(t: { is: (a: unknown, b: unknown, m?: string) => void }, qu
 
 test.serial('RabbitMQ: every drift kind is published to the queue exactly, persistent and confirmed', async (t) => {
   const queue = uniqueName('scouter_test')
-  const queues = await ScouterQueue.fromPath(profiles, new RabbitMQConfig({ address: ADDRESS, queue }))
+  const queues = await ScouterQueue.fromPath(knownSetProfiles, new RabbitMQConfig({ address: ADDRESS, queue }))
   const known = insertKnownSet(queues)
   assertKnownStats(t, await queues.flush())
   // flush resolved on the broker's confirms: the messages are in the queue now.

@@ -8,7 +8,7 @@ import { createClient } from 'redis'
 import { inspect } from 'node:util'
 
 import { Metrics, RedisConfig, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
-import { assertKnownSet, assertKnownStats, insertKnownSet, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
+import { KNOWN_SET_DOCUMENTS, assertKnownSet, assertKnownStats, insertKnownSet, knownSetProfiles, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
 import { withEnv } from './helpers/env'
 import { customValues, profiles } from './helpers/fixtures'
 
@@ -26,11 +26,11 @@ async function subscribe(channel: string) {
 test.serial('Redis: every drift kind is published to the channel exactly', async (t) => {
   const channel = uniqueName('scouter_test')
   const subscriber = await subscribe(channel)
-  const queues = await ScouterQueue.fromPath(profiles, new RedisConfig({ address: ADDRESS, channel }))
+  const queues = await ScouterQueue.fromPath(knownSetProfiles, new RedisConfig({ address: ADDRESS, channel }))
   const known = insertKnownSet(queues)
   const stats = await queues.flush()
   assertKnownStats(t, stats)
-  await waitFor('4 documents', () => subscriber.documents.length >= 4)
+  await waitFor('the known set', () => subscriber.documents.length >= KNOWN_SET_DOCUMENTS)
   assertKnownSet(t, subscriber.documents, known)
   await queues.shutdown()
   await subscriber.close()

@@ -10,8 +10,8 @@ import { join } from 'node:path'
 
 import type { ExecutionContext } from 'ava'
 
-import { Feature, Features, LLMRecord, Metrics, type ScouterQueue, type ServerRecords } from '../../ts/index'
-import { psiCounts, recordsOf } from './fixtures'
+import { EvalRecord, Feature, Features, LLMRecord, Metrics, type ScouterQueue, type ServerRecords, type UidServerRecords } from '../../ts/index'
+import { profiles, psiCounts, recordsOf, uidProfiles } from './fixtures'
 
 const services = join(__dirname, '..', '..', 'scripts', 'services.sh')
 
@@ -49,15 +49,22 @@ export async function waitFor(what: string, done: () => boolean, timeoutMs = 30_
   }
 }
 
-/** The LLM record of the known set, so its uid can be checked. */
+/**
+ * The queues of the known set: the four v0.9 fixtures, and two 0.25 queues beside them (Custom as
+ * `custom25`, GenAI eval as `genai`), so that every transport carries both formats.
+ */
+export const knownSetProfiles = { ...profiles, custom25: uidProfiles.custom, genai: uidProfiles.genai }
+
+/** The built records of the known set, so their uids can be checked. */
 export interface KnownSet {
   llm: LLMRecord
+  eval: EvalRecord
 }
 
 /**
- * Inserts the same items through all four fixture queues:
+ * Inserts the same items through the known-set queues (`knownSetProfiles`):
  * PSI feature_0 0.5, 1.5, 1.5, 9.5 and color red, blue; SPC feature_0 1, 2, 6 with feature_1
- * -1 x3; Custom mae 1, 2 and mape 4; one LLM record.
+ * -1 x3; Custom (both formats) mae 1, 2 and mape 4; one LLM record; one eval record.
  */
 export function insertKnownSet(queues: ScouterQueue): KnownSet {
   const psi = queues.get('psi')
@@ -65,21 +72,35 @@ export function insertKnownSet(queues: ScouterQueue): KnownSet {
   psi.insert(Features.fromObject({ color: 'red' }))
   psi.insert(Features.fromObject({ color: 'blue' }))
   for (const value of [1, 2, 6]) queues.get('spc').insert(Features.fromObject({ feature_0: value, feature_1: -1 }))
-  queues.get('custom').insert(Metrics.fromObject({ mae: 1, mape: 4 }))
-  queues.get('custom').insert(Metrics.fromObject({ mae: 2 }))
+  for (const alias of ['custom', 'custom25']) {
+    queues.get(alias).insert(Metrics.fromObject({ mae: 1, mape: 4 }))
+    queues.get(alias).insert(Metrics.fromObject({ mae: 2 }))
+  }
   const llm = new LLMRecord({ context: { input: 'known', response: 'set' } })
   queues.get('llm').insert(llm)
-  return { llm }
+  const evalRecord = new EvalRecord({ context: { input: 'known', score: 0.5 }, id: 'known-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }).addTag('env', 'test')
+  queues.get('genai').insert(evalRecord)
+  return { llm, eval: evalRecord }
 }
 
 /** How many documents the known set publishes: one per queue. */
-export const KNOWN_SET_DOCUMENTS = 4
+export const KNOWN_SET_DOCUMENTS = 6
 
-/** Asserts that `documents` are exactly what the known set publishes. */
-export function assertKnownSet(t: ExecutionContext, documents: ServerRecords[], known: KnownSet): void {
+/** Whether a document is in the 0.25 format (its records carry the profile's uid). */
+function isUidDocument(doc: ServerRecords | UidServerRecords): doc is UidServerRecords {
+  const record = doc.records[0]!
+  return 'GenAIEval' in record || 'uid' in Object.values(record)[0]!
+}
+
+/** Asserts that `all` are exactly what the known set publishes. */
+export function assertKnownSet(t: ExecutionContext, all: Array<ServerRecords | UidServerRecords>, known: KnownSet): void {
+  const documents = all.filter((doc): doc is ServerRecords => !isUidDocument(doc))
+  const uidDocuments = all.filter(isUidDocument)
+  t.is(uidDocuments.length, 2, 'one 0.25 document per 0.25 queue')
+  assertUidKnownSet(t, uidDocuments, known)
   const ofKind = (kind: string) => documents.filter((doc) => kind in doc.records[0]!)
-  t.is(documents.length, KNOWN_SET_DOCUMENTS, 'one document per queue')
-  for (const doc of documents) {
+  t.is(all.length, KNOWN_SET_DOCUMENTS, 'one document per queue')
+  for (const doc of all) {
     t.is(new Set(doc.records.map((r) => Object.keys(r)[0])).size, 1, 'one kind per document')
   }
   const bins = (feature: string, ids: number[], counts: Record<number, number>) =>
@@ -108,10 +129,47 @@ export function assertKnownSet(t: ExecutionContext, documents: ServerRecords[], 
   t.true(record !== undefined && 'LLMDrift' in record && record.LLMDrift.record.uid === known.llm.uid)
 }
 
+/** The 0.25 part of the known set: its Custom means with the profile's uid, its eval record. */
+function assertUidKnownSet(t: ExecutionContext, documents: UidServerRecords[], known: KnownSet): void {
+  const records = documents.flatMap((doc) => doc.records)
+  const custom = records.flatMap((r) => ('Custom' in r ? [r.Custom] : []))
+  t.deepEqual(
+    custom.map(({ created_at: _, ...rest }) => rest),
+    [
+      { uid: '0197f3a0-0000-7000-8000-000000000003', metric: 'mae', value: 1.5, entity_id: 0 },
+      { uid: '0197f3a0-0000-7000-8000-000000000003', metric: 'mape', value: 4, entity_id: 0 },
+    ],
+  )
+  const evals = records.flatMap((r) => ('GenAIEval' in r ? [r.GenAIEval.record] : []))
+  t.deepEqual(evals, [
+    {
+      record_id: 'known-1',
+      session_id: known.eval.sessionId,
+      created_at: known.eval.createdAt,
+      uid: known.eval.uid,
+      context: { input: 'known', score: 0.5 },
+      id: 0,
+      updated_at: null,
+      processing_started_at: null,
+      processing_ended_at: null,
+      processing_duration: null,
+      entity_id: 0,
+      entity_uid: '0197f3a0-0000-7000-8000-000000000004',
+      status: 'Pending',
+      entity_type: 'GenAI',
+      retry_count: 0,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      tags: ['env=test'],
+    },
+  ])
+}
+
 /** Asserts the accounting after the known set was flushed: everything published, nothing else. */
 export function assertKnownStats(t: ExecutionContext, stats: Awaited<ReturnType<ScouterQueue['flush']>>): void {
   t.like(stats.psi, { inserted: 6, published: 6, pending: 0, failed: 0, records: 13, documents: 1 })
   t.like(stats.spc, { inserted: 3, published: 3, pending: 0, failed: 0, records: 2, documents: 1 })
   t.like(stats.custom, { inserted: 2, published: 2, pending: 0, failed: 0, records: 2, documents: 1 })
   t.like(stats.llm, { inserted: 1, published: 1, pending: 0, failed: 0, records: 1, documents: 1 })
+  t.like(stats.custom25, { inserted: 2, published: 2, pending: 0, failed: 0, records: 2, documents: 1 })
+  t.like(stats.genai, { inserted: 1, published: 1, pending: 0, failed: 0, records: 1, documents: 1 })
 }

@@ -15,6 +15,14 @@ export const profiles = {
   llm: join(dir, 'llm_profile.json'),
 } as const
 
+/** The four fixture profiles written by scouter-ml 0.25.0 (the 0.25 wire format). */
+export const uidProfiles = {
+  spc: join(dir, 'v0_25', 'spc_profile.json'),
+  psi: join(dir, 'v0_25', 'psi_profile.json'),
+  custom: join(dir, 'v0_25', 'custom_profile.json'),
+  genai: join(dir, 'v0_25', 'genai_eval_profile.json'),
+} as const
+
 /** A fresh temporary directory. */
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'scouter-queue-test-'))
