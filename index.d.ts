@@ -31,8 +31,10 @@ export declare class BindingMockStore {
 export declare class BindingQueue {
   /** `"{space}/{name}/v{version}/{kind}"`. */
   get identifier(): string
-  /** `"spc"`, `"psi"`, `"custom"` or `"llm"`. */
+  /** `"spc"`, `"psi"`, `"custom"`, `"llm"` or `"genai"`. */
   get kind(): string
+  /** The wire format its documents take: `"v0.9"` or `"0.25"`. */
+  get format(): string
   /** The row layout to encode into; slot `i` of a row is `slots()[i].name`. */
   slots(): Array<BindingSlot>
   /**
@@ -47,6 +49,12 @@ export declare class BindingQueue {
    * JSON (empty for none). Returns how many were accepted.
    */
   pushLlm(fields: Array<string>): number
+  /**
+   * Hands `EvalRecord`s to the queue, seven strings each: uid, createdAt, context JSON,
+   * recordId, sessionId, traceId (empty for none), tags as a JSON array of strings. Returns how
+   * many were accepted.
+   */
+  pushEval(fields: Array<string>): number
   /**
    * Counts `items` that were inserted but could not cross into the queue (a hand-over that
    * failed) as inserted and failed, with `reason` as the last error, so that none vanishes.
@@ -237,12 +245,15 @@ export interface BindingTransportStats {
   lastSwitchAt?: number
 }
 
-/** `[uid, createdAt]` for an `LLMRecord` built now. */
-export declare function llmRecordIdentity(): Array<string>
-
 /**
  * Loads the profiles, connects the transports (a list is a failover chain; `mocks[i]` is the
  * store of a Mock transport at position `i`) and starts the queues. Resolves with the queues,
  * or with a `BindingError` describing why they could not start.
  */
 export declare function openQueues(sources: Array<BindingProfileSource>, transports: Array<BindingTransportConfig>, mocks: Array<BindingMockStore | undefined | null>, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null, onEvent?: ((event: BindingTransportStateEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>
+
+/**
+ * `[uid, createdAt]` for a record built now, then `extra` more fresh UUIDv7s (an `EvalRecord`
+ * without a `sessionId` takes one). `extra` is clamped to 4: nothing needs more.
+ */
+export declare function recordIdentity(extra: number): Array<string>

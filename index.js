@@ -838,5 +838,5 @@ module.exports = nativeBinding
 module.exports.BindingMockStore = nativeBinding.BindingMockStore
 module.exports.BindingQueue = nativeBinding.BindingQueue
 module.exports.BindingScouterQueue = nativeBinding.BindingScouterQueue
-module.exports.llmRecordIdentity = nativeBinding.llmRecordIdentity
 module.exports.openQueues = nativeBinding.openQueues
+module.exports.recordIdentity = nativeBinding.recordIdentity

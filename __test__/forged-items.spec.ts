@@ -6,10 +6,10 @@
 import test from 'ava'
 
 import native = require('../ts/native')
-import { Feature, Features, LLMRecord, Metric, Metrics, MockConfig, ScouterQueue, type QueueStats, type ScouterQueueError } from '../ts/index'
+import { EvalRecord, Feature, Features, LLMRecord, Metric, Metrics, MockConfig, ScouterQueue, type QueueStats, type ScouterQueueError } from '../ts/index'
 import { RowBuffer } from '../ts/item-buffer'
 import { RowLayout } from '../ts/row-layout'
-import { profiles, recordsOf } from './helpers/fixtures'
+import { profiles, recordsOf, uidProfiles } from './helpers/fixtures'
 
 const balanced = (s: QueueStats) => s.inserted === s.sampledOut + s.dropped + s.pending + s.published + s.failed
 
@@ -118,4 +118,41 @@ test('the buffer hands recordLost the number of items that did not cross, with t
   t.is(failures.length, 1)
   buffer.drain()
   t.is(calls.length, 1, 'nothing is counted twice')
+})
+
+test.serial('malformed eval records crossing N-API directly are refused with an error, and nothing is counted', async (t) => {
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromPath({ genai: uidProfiles.genai }, mock)
+  // Catch the queue's native handle on its first hand-over.
+  const proto = native.BindingQueue.prototype
+  const original = proto.pushEval
+  let nativeQueue: native.BindingQueue | undefined
+  proto.pushEval = function (this: native.BindingQueue, fields: string[]) {
+    nativeQueue = this
+    return original.call(this, fields)
+  }
+  try {
+    queues.get('genai').insert(new EvalRecord({ context: { ok: true } }))
+    queues.get('genai').stats()
+  } finally {
+    proto.pushEval = original
+  }
+  const [uid, createdAt] = native.recordIdentity(0) as [string, string]
+  const good = [uid, createdAt, '{}', 'id', 'session', '', '["a=b"]']
+  const bad: string[][] = [
+    good.slice(0, 6),
+    [...good, ...good.slice(0, 3)],
+    [uid, createdAt, '{', 'id', 'session', '', '[]'],
+    [uid, createdAt, '{}', 'id', 'session', '', '{"a":1}'],
+    [uid, createdAt, '{}', 'id', 'session', '', '[1]'],
+    [uid, createdAt, '{}', 'id', 'session', '', 'not json'],
+  ]
+  for (const fields of bad) t.throws(() => nativeQueue!.pushEval(fields), undefined, JSON.stringify(fields))
+  t.throws(() => nativeQueue!.pushEval([1, 2, 3, 4, 5, 6, 7] as never))
+  // LLM fields into a GenAI queue: the wrong shape for its kind.
+  t.throws(() => nativeQueue!.pushLlm([uid, createdAt, '{}', '']), { message: /wrong shape/ })
+  t.is(nativeQueue!.pushEval(good), 1, 'a well-formed crossing still works')
+  const stats = (await queues.shutdown()).genai!
+  t.like(stats, { inserted: 2, published: 2, failed: 0, pending: 0 })
+  t.is(recordsOf(mock.documents()).length, 2)
 })

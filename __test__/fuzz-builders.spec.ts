@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava'
 import fc from 'fast-check'
 
-import { Feature, Features, LLMRecord, Metric, Metrics } from '../ts/index'
+import { EvalRecord, Feature, Features, LLMRecord, Metric, Metrics } from '../ts/index'
 import { isFeature, isFeatures } from '../ts/builders/feature'
 import { isMetric, isMetrics } from '../ts/builders/metric'
 import { isLLMRecord } from '../ts/builders/llm-record'
@@ -122,6 +122,14 @@ const featureList = fc.oneof(value, fc.array(fc.oneof({ weight: 4, arbitrary: va
 const metricList = fc.oneof(value, fc.array(fc.oneof({ weight: 4, arbitrary: validMetric }, { weight: 1, arbitrary: value }), { maxLength: 40 }))
 const record = (values: fc.Arbitrary<unknown>) => fc.oneof(value, fc.dictionary(fc.string({ maxLength: 4 }), values, { maxKeys: 40 }), fc.object())
 const llmInit = fc.oneof(value, fc.record({ context: fc.oneof(value, record(value), fc.jsonValue()), prompt: value }, { requiredKeys: [] }))
+const hex32 = fc.stringMatching(/^[0-9a-fA-F]{32}$/)
+const evalInit = fc.oneof(
+  value,
+  fc.record(
+    { context: fc.oneof(value, record(value), fc.jsonValue()), id: fc.oneof(value, fc.string()), sessionId: fc.oneof(value, fc.string()), traceId: fc.oneof(value, hex32, fc.string()) },
+    { requiredKeys: [] },
+  ),
+)
 
 /** Passes when `build` returned an object `valid` accepts, or threw a TypeError or RangeError. */
 function outcome(build: () => unknown, valid: (built: any) => string | true): true {
@@ -197,6 +205,14 @@ function validRecord(r: LLMRecord): string | true {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(r.uid) ? true : 'bad uid'
 }
 
+function validEval(r: EvalRecord): string | true {
+  if (!(r instanceof EvalRecord)) return 'not an EvalRecord'
+  if (r.traceId !== null && !/^[0-9a-fA-F]{32}$/.test(r.traceId)) return `bad trace id ${r.traceId}`
+  if (typeof r.id !== 'string' || typeof r.sessionId !== 'string' || r.sessionId === '') return 'bad ids'
+  if (!r.tags.every((tag) => typeof tag === 'string' && /^[^=]+=/.test(tag))) return 'bad tag'
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(r.uid) ? true : 'bad uid'
+}
+
 function fuzz<A extends unknown[]>(t: ExecutionContext, args: { [K in keyof A]: fc.Arbitrary<A[K]> }, build: (...a: A) => unknown, valid: (built: any) => string | true) {
   const started = Date.now()
   fc.assert(
@@ -230,6 +246,19 @@ test('fuzz: new Metrics', (t) => {
 
 test('fuzz: Metrics.fromObject', (t) => {
   fuzz(t, [record(fc.oneof(fc.double(), value))] as const, (object: unknown) => Metrics.fromObject(object as never), validMetrics)
+})
+
+test('fuzz: new EvalRecord and addTag', (t) => {
+  fuzz(
+    t,
+    [evalInit, fc.array(fc.tuple(fc.oneof(value, fc.string()), fc.oneof(value, fc.string())), { maxLength: 3 })] as const,
+    (init: unknown, tags: Array<[unknown, unknown]>) => {
+      const built = new EvalRecord(init as never)
+      for (const [key, tagValue] of tags) built.addTag(key as never, tagValue as never)
+      return built
+    },
+    validEval,
+  )
 })
 
 test('fuzz: new LLMRecord', (t) => {

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the profile loader (fast-check): the four fixture profiles with arbitrary JSON mutations
+ * Fuzzing the profile loader (fast-check): the eight fixture profiles (v0.9 and 0.25) with arbitrary JSON mutations
  * (fields dropped, types changed, huge or negative numbers, "NaN" as a string, deep nesting)
  * written to a file. `fromPath` either rejects with ProfileError/ConfigError, or gives a queue
  * that works: one item inserted, `shutdown()` resolves, the accounting balances with nothing
@@ -11,14 +11,15 @@ import { join } from 'node:path'
 import test from 'ava'
 import fc from 'fast-check'
 
-import { ConfigError, Features, LLMRecord, Metrics, MockConfig, ProfileError, ScouterQueue, type Queue, type QueueStats } from '../ts/index'
+import { ConfigError, EvalRecord, Features, LLMRecord, Metrics, MockConfig, ProfileError, ScouterQueue, type Queue, type QueueStats } from '../ts/index'
 import { runInChild } from './helpers/child'
-import { profiles, tempDir } from './helpers/fixtures'
+import { profiles as v09Profiles, tempDir, uidProfiles } from './helpers/fixtures'
 
 /** Cases per run; `FUZZ_RUNS` overrides it (more for a long hunt, fewer while editing). */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+const profiles = { ...v09Profiles, spc25: uidProfiles.spc, psi25: uidProfiles.psi, custom25: uidProfiles.custom, genai: uidProfiles.genai }
 type Kind = keyof typeof profiles
 const fixtures = Object.fromEntries(Object.entries(profiles).map(([kind, path]) => [kind, JSON.parse(readFileSync(path, 'utf8'))])) as Record<Kind, Json>
 
@@ -31,7 +32,7 @@ function pathsOf(value: Json, prefix: (string | number)[] = [], out: (string | n
 }
 const paths = Object.fromEntries(Object.entries(fixtures).map(([kind, json]) => [kind, pathsOf(json)])) as Record<Kind, (string | number)[][]>
 /** The paths the loader reads, so that they are mutated more often than the ones it ignores. */
-const USED = /^(config(\.(space|name|version|drift_type|sample_size|sample_rate|alert_config(\.features_to_monitor.*)?|feature_map.*))?|features.*|metrics.*)$/
+const USED = /^(config(\.(space|name|version|uid|drift_type|sample_size|sample_rate|sample_ratio|alert_config(\.features_to_monitor.*)?|feature_map.*))?|features.*|metrics.*|scouter_version)$/
 const usedPaths = Object.fromEntries(
   Object.entries(paths).map(([kind, list]) => [kind, list.filter((path) => USED.test(path.join('.')))]),
 ) as Record<Kind, (string | number)[][]>
@@ -44,7 +45,7 @@ function nested(depth: number, inObject: boolean, leaf: Json): Json {
 }
 
 const specialNumbers = [0, -0, -1, 1, 1.5, -1.5, 1e308, -1e308, 2 ** 63, 2 ** 64, -(2 ** 63), 2 ** 53 + 1, 4294967296, 5e-324, 1e12]
-const specialValues: Json[] = ['NaN', 'inf', '-inf', 'Infinity', '', ' ', 'Spc', 'psi', 'CUSTOM', 'llm', 'Category', 'Numeric', '__proto__', 'constructor', null, true, false, [], {}, 'x'.repeat(100_000)]
+const specialValues: Json[] = ['NaN', 'inf', '-inf', 'Infinity', '', ' ', 'Spc', 'psi', 'CUSTOM', 'llm', 'GenAI', '0.9.0', '0.25.0', '0.14', 'Category', 'Numeric', '__proto__', 'constructor', null, true, false, [], {}, 'x'.repeat(100_000)]
 const replacement: fc.Arbitrary<Json> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...specialNumbers) },
   { weight: 3, arbitrary: fc.constantFrom(...specialValues) },
@@ -105,7 +106,7 @@ function capCapacities(root: Json): Json {
 }
 
 const mutated = fc
-  .constantFrom<Kind>('spc', 'psi', 'custom', 'llm')
+  .constantFrom<Kind>('spc', 'psi', 'custom', 'llm', 'spc25', 'psi25', 'custom25', 'genai')
   .chain((kind) => fc.tuple(fc.constant(kind), fc.array(mutation(kind), { minLength: 1, maxLength: 3 })))
   .map(([kind, mutations]) => {
     let json: Json = structuredClone(fixtures[kind])
@@ -124,6 +125,8 @@ function insertOne(queue: Queue): void {
       return queue.insert(Metrics.fromObject({ mae: 1, mape: 2 }))
     case 'llm':
       return queue.insert(new LLMRecord({ context: { input: 'hi' } }))
+    case 'genai':
+      return queue.insert(new EvalRecord({ context: { input: 'hi' } }))
   }
 }
 
