@@ -160,3 +160,42 @@ async fn genai_partial_batches_leave_on_the_timer() {
   assert_eq!(store.documents().len(), 1);
   queues.shutdown(None).await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn spooled_0_25_documents_replay_in_their_format() {
+  let dir = tempfile::tempdir().unwrap();
+  let options = || QueueOptions {
+    spool: Some(crate::core::spool::SpoolOptions {
+      dir: dir.path().to_path_buf(),
+      max_bytes: 1 << 20,
+      sync: crate::core::spool::SpoolSync::Never,
+    }),
+    ..QueueOptions::default()
+  };
+  let failing = Arc::new(MockStore::new(0));
+  failing.fail_next(u64::MAX, true);
+  let genai = &[("genai", "v0_25/genai_eval_profile.json")];
+  let (queues, _) = open(genai, &failing, options()).await;
+  queues
+    .queue("genai")
+    .unwrap()
+    .push(ItemBatch::Records((0..30).map(eval).collect()))
+    .unwrap();
+  queues
+    .shutdown(Some(tokio::time::Instant::now() + Duration::from_secs(5)))
+    .await
+    .unwrap();
+  drop(queues);
+
+  let healthy = Arc::new(MockStore::new(0));
+  let (queues, _) = open(genai, &healthy, options()).await;
+  queues.shutdown(None).await.unwrap();
+  let docs = documents(&healthy);
+  assert_eq!(docs.len(), 2, "25 + 5, as they were made");
+  let ids: Vec<String> = records(&docs, "GenAIEval")
+    .iter()
+    .map(|record| record["record"]["record_id"].as_str().unwrap().to_string())
+    .collect();
+  assert_eq!(ids, (0..30).map(|n| format!("r{n}")).collect::<Vec<_>>());
+  assert_eq!(queues.queue("genai").unwrap().stats().replayed_documents, 2);
+}
