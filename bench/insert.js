@@ -5,7 +5,8 @@
 //   scouter-queue new Features([Feature.float x10]) + insert into a PSI queue (and the same
 //                 builders alone, to show what eleven objects cost before insert is called); the
 //                 same row with Features.fromObject; new Metrics([Metric x3]) + insert into a
-//                 Custom queue
+//                 Custom queue; the PSI and Custom rows again through the same profiles in the
+//                 0.25 wire format (the format must not change the cost of an insert)
 //   original      scouter-ml 0.9.0 (Python) doing the same through its MockConfig
 // Prints median ns per row over several rounds, the ratios, and each target's pass/miss; writes
 // bench/results/insert.json and insert.md.
@@ -34,6 +35,24 @@ function measure(body, between) {
     between?.()
   }
   return median(results)
+}
+
+/**
+ * ns per row of `a(i)` and of `b(i)`, rounds alternating between them, each round after the
+ * queues have caught up (`settle`), so that neither pays for the other's background work.
+ */
+async function measurePair(a, b, settle) {
+  const results = [[], []]
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [k, body] of [a, b].entries()) {
+      await settle()
+      const start = process.hrtime.bigint()
+      for (let i = 0; i < ROWS; i++) body(i)
+      const ns = Number(process.hrtime.bigint() - start) / ROWS
+      if (round > 0) results[k].push(ns)
+    }
+  }
+  return [median(results[0]), median(results[1])]
 }
 
 /** The Python original's numbers, or the reason there are none. */
@@ -83,6 +102,8 @@ async function main() {
   const queues = await ScouterQueue.fromPath(paths, mock, { maxPendingItems: 10_000_000 })
   const psi = queues.get('psi')
   const custom = queues.get('custom')
+  const psi25 = queues.get('psi25')
+  const custom25 = queues.get('custom25')
   const forget = () => mock.clear() // between rounds only: drop what the mock kept
   const builders = measure((i) => {
     psi.insert(
@@ -106,6 +127,23 @@ async function main() {
   const metrics = measure((i) => {
     custom.insert(new Metrics([new Metric('mae', v(i, 0)), new Metric('mape', v(i, 1)), new Metric('rmse', v(i, 2))]))
   }, forget)
+  // v0.9 against 0.25, interleaved: the comparison the format table has to pass.
+  const settle = async () => {
+    await queues.flush()
+    forget()
+  }
+  const row = (i) => ({ feature_0: v(i, 0), feature_1: v(i, 1), feature_2: v(i, 2), feature_3: v(i, 3), feature_4: v(i, 4), feature_5: v(i, 5), feature_6: v(i, 6), feature_7: v(i, 7), feature_8: v(i, 8), feature_9: v(i, 9) })
+  const [fromObject09, fromObject25] = await measurePair(
+    (i) => psi.insert(Features.fromObject(row(i))),
+    (i) => psi25.insert(Features.fromObject(row(i))),
+    settle,
+  )
+  const metricsOf = (i) => new Metrics([new Metric('mae', v(i, 0)), new Metric('mape', v(i, 1)), new Metric('rmse', v(i, 2))])
+  const [metrics09, metrics25] = await measurePair(
+    (i) => custom.insert(metricsOf(i)),
+    (i) => custom25.insert(metricsOf(i)),
+    settle,
+  )
   const stats = await queues.shutdown()
   const original = python(paths)
 
@@ -115,12 +153,17 @@ async function main() {
     ['scouter-queue: new Features([Feature.float x10]) + insert (PSI)', builders, original.psiInsertNs],
     ['scouter-queue: Features.fromObject({10 numbers}) + insert (PSI)', fromObject, original.psiInsertNs],
     ['scouter-queue: new Metrics([Metric x3]) + insert (Custom)', metrics, original.customInsertNs],
+    ['interleaved with the next row: v0.9 format, Features.fromObject + insert (PSI)', fromObject09, null],
+    ['interleaved: 0.25 format, Features.fromObject + insert (PSI)', fromObject25, null],
+    ['interleaved with the next row: v0.9 format, new Metrics([Metric x3]) + insert (Custom)', metrics09, null],
+    ['interleaved: 0.25 format, new Metrics([Metric x3]) + insert (Custom)', metrics25, null],
   ]
   const targets = [
     ['insert median <= 1 µs (PSI, builders)', builders <= 1000],
     ['insert <= 5x the floor (PSI, Features.fromObject)', fromObject <= 5 * floor],
     ['insert <= 5x the floor (PSI, builders)', builders <= 5 * floor],
     ['insert >= 10x faster than the original (PSI)', original.psiInsertNs ? original.psiInsertNs >= 10 * builders : null],
+    ['0.25 format costs the same per insert as v0.9 (PSI, Custom; within 15 %)', fromObject25 <= 1.15 * fromObject09 && metrics25 <= 1.15 * metrics09],
   ]
   const accounting = Object.fromEntries(Object.entries(stats).map(([alias, s]) => [alias, { inserted: s.inserted, published: s.published, dropped: s.dropped, failed: s.failed, pending: s.pending }]))
 
@@ -141,7 +184,7 @@ async function main() {
     `Accounting after shutdown: ${JSON.stringify(accounting)}`,
   ]
   console.log(lines.join('\n'))
-  writeResults('insert', { rows: ROWS, rounds: ROUNDS, floor, buildersAlone, builders, fromObject, metrics, original, targets: Object.fromEntries(targets), accounting }, lines)
+  writeResults('insert', { rows: ROWS, rounds: ROUNDS, floor, buildersAlone, builders, fromObject, metrics, fromObject09, fromObject25, metrics09, metrics25, original, targets: Object.fromEntries(targets), accounting }, lines)
 }
 
 main().catch((error) => {

@@ -4,7 +4,8 @@
 // rows/s), then items per second are measured from the first insert of ROWS (10 million by
 // default: several seconds each) until the pipeline says it is done, with every record consumed
 // back and counted (a run that lost anything is reported as such, not as a speed).
-//   scouter-queue   PSI queue of ten features, KafkaConfig, flush()
+//   scouter-queue   PSI queue of ten features, KafkaConfig, flush(); then the same profile in the
+//                   0.25 wire format (uid records)
 //   hand-rolled     what a team would write without it: the same PSI binning in JS, batched per
 //                   1000 rows, produced with kafkajs (gzip), awaiting every send
 //   original        scouter-ml 0.9.0 (Python) with its KafkaConfig, shutdown()
@@ -57,6 +58,15 @@ async function countBack(topic, rows, idleMs = 20_000) {
 }
 
 async function scouterQueue(profile, topic) {
+  return scouterQueueOf(profile, topic)
+}
+
+/** The same pipeline with the profile in the 0.25 format. */
+async function scouterQueue025(_, topic) {
+  return scouterQueueOf(benchProfiles().psi25, topic)
+}
+
+async function scouterQueueOf(profile, topic) {
   // Bounds as large as the run, so that the measure is the pipeline's speed, not the bound's.
   const queues = await ScouterQueue.fromPath({ psi: profile }, new KafkaConfig({ brokers: BROKERS, topic }), {
     maxPendingItems: ROWS + WARMUP_ROWS,
@@ -101,6 +111,7 @@ async function main() {
   const results = []
   for (const [name, run] of [
     ['scouter-queue (Rust core, librdkafka)', scouterQueue],
+    ['scouter-queue, 0.25 format (uid records)', scouterQueue025],
     ['hand-rolled Node pipeline (JS binning + kafkajs)', handRolled],
     ['original: scouter-ml 0.9.0 (Python)', original],
   ]) {
@@ -114,7 +125,8 @@ async function main() {
     }
   }
   const ours = results[0]
-  const hand = results[1]
+  const uid = results[1]
+  const hand = results[2]
   const lines = [
     `End-to-end to Kafka, steady state: PSI rows of 10 features after a ${WARMUP_ROWS}-row warm-up that connects the producer, first insert until done, every record consumed back. node ${process.version}, ${new Date().toISOString()}`,
     '',
@@ -130,6 +142,7 @@ async function main() {
     '| --- | --- |',
     `| >= 1 million items/s sustained with zero loss | ${ours.itemsPerSecond >= 1e6 && !ours.loss && !ours.dropped && !ours.failed ? 'pass' : 'miss'} |`,
     `| >= 3x the hand-rolled Node pipeline | ${hand.itemsPerSecond ? (ours.itemsPerSecond >= 3 * hand.itemsPerSecond ? 'pass' : 'miss') : 'n/a'} |`,
+    `| 0.25 format within 15 % of v0.9, zero loss | ${uid.itemsPerSecond ? (uid.itemsPerSecond >= 0.85 * ours.itemsPerSecond && !uid.loss ? 'pass' : 'miss') : 'n/a'} |`,
   ]
   console.log(lines.join('\n'))
   writeResults('kafka-e2e', { rows: ROWS, results }, lines)

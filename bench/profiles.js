@@ -1,6 +1,7 @@
 // Inputs of the benchmarks. Drift profiles derived from the scouter-ml 0.9.0 fixtures so both
 // implementations load the same files (a PSI profile monitoring ten numeric features, a Custom
-// profile with three metrics), the fixtures themselves, and the rows inserted.
+// profile with three metrics; each also in the 0.25 format), the fixtures themselves, and the rows
+// inserted.
 'use strict'
 
 const { mkdtempSync, readFileSync, writeFileSync } = require('node:fs')
@@ -20,10 +21,18 @@ function benchProfiles() {
   psi.config.feature_map = { features: {} }
   const custom = JSON.parse(readFileSync(join(FIXTURES, 'custom_profile.json'), 'utf8'))
   custom.metrics = Object.fromEntries(METRICS.map((name) => [name, 1]))
-  const paths = { psi: join(dir, 'psi10.json'), custom: join(dir, 'custom3.json') }
+  const paths = { psi: join(dir, 'psi10.json'), custom: join(dir, 'custom3.json'), psi25: join(dir, 'psi10_0_25.json'), custom25: join(dir, 'custom3_0_25.json') }
   writeFileSync(paths.psi, JSON.stringify(psi))
   writeFileSync(paths.custom, JSON.stringify(custom))
+  // The same profiles in the 0.25 format: a uid is all that tells them apart.
+  writeFileSync(paths.psi25, JSON.stringify(withUid(psi, '0197f3a0-0000-7000-8000-0000000000b1')))
+  writeFileSync(paths.custom25, JSON.stringify(withUid(custom, '0197f3a0-0000-7000-8000-0000000000b2')))
   return paths
+}
+
+/** A v0.9 profile as scouter-ml 0.25 would write it: `config.uid` and `scouter_version`. */
+function withUid(profile, uid) {
+  return { ...profile, config: { ...profile.config, uid }, scouter_version: '0.25.0' }
 }
 
 const VALUES = Float64Array.from({ length: 1024 }, (_, i) => (i % 97) / 9.7)
