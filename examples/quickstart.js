@@ -1,5 +1,6 @@
-// Quick start: publish through all four drift kinds to the File transport (the embedded
-// default, no server needed) and show what was written.
+// Quick start: publish through all four v0.9 drift kinds, and a GenAI eval queue whose profile is
+// in the 0.25 format (Scouter 0.14+ servers), to the File transport (the embedded default, no
+// server needed) and show what was written.
 //
 //   bash scripts/quickstart.sh          (installs, builds, then runs this file)
 //   node examples/quickstart.js         (once built)
@@ -7,7 +8,7 @@
 
 const { readFileSync, statSync, existsSync } = require('node:fs')
 const { join } = require('node:path')
-const { ScouterQueue, Feature, Features, Metric, Metrics, LLMRecord, FileConfig } = require('scouter-queue')
+const { ScouterQueue, Feature, Features, Metric, Metrics, LLMRecord, EvalRecord, FileConfig } = require('scouter-queue')
 
 const profiles = join(__dirname, '..', '__test__', 'fixtures')
 
@@ -21,6 +22,7 @@ async function main() {
       psi: join(profiles, 'psi_profile.json'),
       custom: join(profiles, 'custom_profile.json'),
       llm: join(profiles, 'llm_profile.json'),
+      genai: join(profiles, 'v0_25', 'genai_eval_profile.json'), // 0.25 format: the profile has a uid
     },
     transport,
     { onError: (error, alias) => console.error(`[${alias}] ${error.message}`) },
@@ -38,11 +40,12 @@ async function main() {
     queues.get('custom').insert(new Metrics([new Metric('mae', 1 + (i % 5) / 10), new Metric('mape', 12)]))
   }
   queues.get('llm').insert(new LLMRecord({ context: { input: 'What is drift?', response: 'A change in data over time.' } }))
+  queues.get('genai').insert(new EvalRecord({ context: { input: 'What is drift?', response: 'A change in data over time.' } }).addTag('env', 'quickstart'))
 
   const stats = await queues.shutdown() // flush everything, wait for the file, stop
   console.log(`published to ${transport.path}:`)
   for (const [alias, s] of Object.entries(stats)) {
-    console.log(`  ${alias.padEnd(6)} inserted ${s.inserted}, published ${s.published}, records ${s.records}, documents ${s.documents}, failed ${s.failed}, pending ${s.pending}`)
+    console.log(`  ${alias.padEnd(6)} (${queues.get(alias).format.padEnd(4)}) inserted ${s.inserted}, published ${s.published}, records ${s.records}, documents ${s.documents}, failed ${s.failed}, pending ${s.pending}`)
   }
 
   const written = readFileSync(transport.path).subarray(startAt).toString('utf8').trim().split('\n')

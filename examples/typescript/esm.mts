@@ -2,6 +2,7 @@
 // against the published types (dist/index.d.mts), so a change that breaks users fails CI.
 import {
   ConfigError,
+  EvalRecord,
   Feature,
   Features,
   FileConfig,
@@ -26,6 +27,9 @@ export async function publish(paths: Record<string, string>): Promise<QueueStats
   queues.get('psi').insert(Features.fromObject({ feature_0: 2, age: 42n, color: 'blue' }))
   queues.get('custom').insert(new Metrics([new Metric('mae', 1.2)]))
   queues.get('llm').insert(new LLMRecord({ context: { input: 'hi', response: 'hello' }, prompt: { id: 1 } }))
+  queues.get('genai').insert(new EvalRecord({ context: { input: 'hi' }, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }).addTag('env', 'prod'))
+  const format: 'v0.9' | '0.25' = queues.get('genai').format
+  void format
   const stats: Record<string, QueueStats> = await queues.shutdown(5_000)
   return stats.psi
 }
