@@ -107,9 +107,9 @@ test('LLMRecord context must be a plain JSON-serializable object', (t) => {
     ['null context', () => new LLMRecord({ context: null as any })],
     ['missing context', () => new LLMRecord({} as any)],
     ['class instance context', () => new LLMRecord({ context: new Date() as any })],
-    ['cyclic context', () => new LLMRecord({ context: cycle })],
-    ['bigint in context', () => new LLMRecord({ context: { n: 1n } })],
-    ['bigint prompt', () => new LLMRecord({ context: {}, prompt: 1n })],
+    ['cyclic context', () => new LLMRecord({ context: cycle as never })],
+    ['bigint in context', () => new LLMRecord({ context: { n: 1n } as never })],
+    ['bigint prompt', () => new LLMRecord({ context: {}, prompt: 1n as never })],
     ['not an object at all', () => new LLMRecord(undefined as any)],
   ]
   for (const [what, build] of cases) {
@@ -168,7 +168,7 @@ test('builders throw only TypeError or RangeError, also when a getter or proxy t
     ['Metrics proxy array', () => new Metrics(arrayTrap as any)],
     ['LLMRecord init getter', () => new LLMRecord(Object.defineProperty({}, 'context', { get: boom, enumerable: true }) as any)],
     ['LLMRecord proxy init', () => new LLMRecord(trap as any)],
-    ['LLMRecord toJSON throws', () => new LLMRecord({ context: { toJSON: boom } })],
+    ['LLMRecord toJSON throws', () => new LLMRecord({ context: { toJSON: boom } as never })],
     ['describe of a proxy', () => new Feature('a', trap as any)],
   ]
   for (const [what, build] of cases) {
@@ -182,7 +182,7 @@ test('found by fuzzing: an integer number beyond 64 bits is inferred float; a co
   t.is(new Feature('a', -(2 ** 63)).kind, 'int')
   t.is(new Feature('a', 1e300).kind, 'float')
   t.is(Features.fromObject({ a: 1e300 }).features[0]!.kind, 'float')
-  t.throws(() => new LLMRecord({ context: { toJSON: () => [1, 2] } }), { instanceOf: TypeError, message: /JSON object/ })
-  t.throws(() => new LLMRecord({ context: { toJSON: () => 'text' } }), { instanceOf: TypeError, message: /JSON object/ })
-  t.is(new LLMRecord({ context: { toJSON: () => ({ ok: 1 }) } }).contextJson, '{"ok":1}')
+  t.throws(() => new LLMRecord({ context: { toJSON: () => [1, 2] } as never }), { instanceOf: TypeError, message: /JSON object/ })
+  t.throws(() => new LLMRecord({ context: { toJSON: () => 'text' } as never }), { instanceOf: TypeError, message: /JSON object/ })
+  t.is(new LLMRecord({ context: { toJSON: () => ({ ok: 1 }) } as never }).contextJson, '{"ok":1}')
 })

@@ -36,7 +36,7 @@ test('0.25: every kind publishes uid records with exact numbers, beside an uncha
   const path = join(tempDir(), 'records.jsonl')
   const queues = await ScouterQueue.fromPath({ ...uidProfiles, old: profiles.custom }, new FileConfig({ path }))
   t.deepEqual(
-    ['spc', 'psi', 'custom', 'genai', 'old'].map((alias) => [queues.get(alias).kind, queues.get(alias).format]),
+    (['spc', 'psi', 'custom', 'genai', 'old'] as const).map((alias) => [queues.get(alias).kind, queues.get(alias).format]),
     [['spc', '0.25'], ['psi', '0.25'], ['custom', '0.25'], ['genai', '0.25'], ['custom', 'v0.9']],
   )
   // SPC: 25 rows (one full chunk) then 2 more (a partial chunk at shutdown).
@@ -50,7 +50,7 @@ test('0.25: every kind publishes uid records with exact numbers, beside an uncha
   const evalRecord = new EvalRecord({ context: { input: 'a' }, sessionId: 's-1' })
   queues.get('genai').insert(evalRecord)
   const stats = await queues.shutdown()
-  for (const alias of ['spc', 'psi', 'custom', 'genai', 'old']) t.like(stats[alias], { pending: 0, failed: 0, dropped: 0 }, alias)
+  for (const alias of ['spc', 'psi', 'custom', 'genai', 'old'] as const) t.like(stats[alias], { pending: 0, failed: 0, dropped: 0 }, alias)
   const documents = readLines(path)
   const records = documents.flatMap((doc) => doc.records as unknown as Array<Record<string, Record<string, unknown>>>)
   for (const record of records) {

@@ -242,6 +242,7 @@ test('shutdown is idempotent and insert afterwards throws QueueClosedError', asy
 
 test('get() with an unknown alias lists the known ones', async (t) => {
   const queues = await ScouterQueue.fromPath({ psi: profiles.psi, spc: profiles.spc }, new MockConfig())
+  // @ts-expect-error an alias not given to fromPath is a compile error too
   const error = t.throws(() => queues.get('pis'), { instanceOf: UnknownAliasError })
   t.regex(error.message, /"pis".*"psi", "spc"/)
   t.deepEqual(error.aliases, ['psi', 'spc'])

@@ -6,7 +6,7 @@ export type { ShutdownHooksOptions, ShutdownSignal } from './shutdown-hooks'
 export { Queue, type DriftKind, type QueueItem, type WireFormat } from './queue'
 export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'
 export { Metric, Metrics } from './builders/metric'
-export { LLMRecord, type LLMRecordInit, type JsonValue } from './builders/llm-record'
+export { LLMRecord, type LLMRecordInit, type JsonValue, type JsonObject } from './builders/llm-record'
 export { EvalRecord, type EvalRecordInit } from './builders/eval-record'
 export {
   FileConfig,

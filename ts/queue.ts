@@ -27,16 +27,34 @@ export type WireFormat = 'v0.9' | '0.25'
 /** What each kind of queue accepts. */
 export type QueueItem = Features | Metrics | LLMRecord | EvalRecord
 
+/**
+ * What a queue of kind `K` accepts: `Features` for SPC and PSI, `Metrics` for Custom,
+ * `LLMRecord` for LLM, `EvalRecord` for GenAI. For a queue whose kind is not stated
+ * (`Queue<DriftKind>`), any of them, checked when inserted.
+ */
+export type ItemOf<K extends DriftKind> = K extends 'spc' | 'psi'
+  ? Features
+  : K extends 'custom'
+    ? Metrics
+    : K extends 'llm'
+      ? LLMRecord
+      : K extends 'genai'
+        ? EvalRecord
+        : never
+
 const ACCEPTS = { spc: 'Features', psi: 'Features', custom: 'Metrics', llm: 'LLMRecord', genai: 'EvalRecord' } as const
 
-/** The queue of one alias, from `ScouterQueue.get(alias)`. */
-export class Queue {
+/**
+ * The queue of one alias, from `ScouterQueue.get(alias)`; typed by its kind when the caller
+ * states it (`get('psi', 'psi')` is a `Queue<'psi'>`, whose `insert` takes only `Features`).
+ */
+export class Queue<K extends DriftKind = DriftKind> {
   /** The alias given to `fromPath`. */
   readonly alias: string
   /** `"{space}/{name}/v{version}/{spc|psi|custom|llm|genai}"`. */
   readonly identifier: string
   /** The profile's drift kind. */
-  readonly kind: DriftKind
+  readonly kind: K
   /** The wire format its documents take, chosen by the profile. */
   readonly format: WireFormat
   readonly #native: BindingQueue
@@ -51,7 +69,7 @@ export class Queue {
     this.alias = alias
     this.#lifecycle = lifecycle
     this.identifier = nativeQueue.identifier
-    this.kind = nativeQueue.kind as DriftKind
+    this.kind = nativeQueue.kind as K
     this.format = nativeQueue.format as WireFormat
     this.#native = nativeQueue
     if (this.kind === 'llm') {
@@ -75,7 +93,7 @@ export class Queue {
    * `instanceof` but is refused: it would fail its whole batch on the way to native code).
    * @throws {QueueClosedError} after `shutdown()`.
    */
-  insert(item: QueueItem): void {
+  insert(item: ItemOf<K>): void {
     if (this.#lifecycle.shutdown !== undefined) throw new QueueClosedError(this.alias)
     switch (this.kind) {
       case 'spc':
@@ -95,7 +113,7 @@ export class Queue {
         if (isEvalRecord(item)) return this.#eval!.add(item)
         break
     }
-    const expected = ACCEPTS[this.kind]
+    const expected = ACCEPTS[this.kind as DriftKind]
     const got = describe(item)
     const forged = got === `an instance of ${expected}` ? ' not built by its constructor (e.g. made with Object.create)' : ''
     throw new TypeError(`${this.kind.toUpperCase()} queue '${this.alias}' takes ${expected}, got ${got}${forged}`)

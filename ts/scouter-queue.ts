@@ -14,7 +14,7 @@ import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './e
 import { eventFromBinding, type ScouterQueueEvent } from './events'
 import { drain, Lifecycle } from './internal'
 import { watchPendingAtExit } from './pending-at-exit'
-import { Queue } from './queue'
+import { Queue, type DriftKind } from './queue'
 import { resolveShutdownHooksOptions, ShutdownHooks, type ShutdownHooksOptions } from './shutdown-hooks'
 import type { QueueStats } from './stats'
 
@@ -140,8 +140,8 @@ const NUMBER_OPTIONS = [
   'spoolMaxBytes',
 ] as const
 
-/** Per alias, what `stats()`, `flush()` and `shutdown()` report. */
-export type ScouterQueueStats = Record<string, QueueStats>
+/** Per alias, what `stats()`, `flush()` and `shutdown()` report: a reading, not a handle. */
+export type ScouterQueueStats<A extends string = string> = { readonly [alias in A]: QueueStats }
 
 const DEFAULT_MAX_PENDING = 100_000
 /** The native default of `flushTimeoutMs`: the deadline of a shutdown hook without `timeoutMs`. */
@@ -168,7 +168,7 @@ const DEFAULT_FLUSH_TIMEOUT_MS = 30_000
  *   onEvent: (event) => console.log(`${event.transport}: ${event.from} -> ${event.to} (${event.reason})`),
  * })
  */
-export class ScouterQueue {
+export class ScouterQueue<A extends string = string> {
   readonly #native: native.BindingScouterQueue
   readonly #queues: ReadonlyMap<string, Queue>
   readonly #transports: readonly TransportConfig[]
@@ -215,11 +215,11 @@ export class ScouterQueue {
    * field the queue needs; the error names the file and the field.
    * @throws {ConfigError} (rejects) for an unusable option or a transport that cannot be set up.
    */
-  static async fromPath(
-    paths: Readonly<Record<string, string | URL>>,
+  static async fromPath<const P extends Readonly<Record<string, string | URL>>>(
+    paths: P,
     transport: TransportConfig | readonly TransportConfig[] = new FileConfig(),
     options: ScouterQueueOptions = {},
-  ): Promise<ScouterQueue> {
+  ): Promise<ScouterQueue<Extract<keyof P, string>>> {
     const sources = profileSources(paths)
     const transports = transportList(transport)
     if (!isPlainObject(options as unknown)) {
@@ -287,18 +287,28 @@ export class ScouterQueue {
   }
 
   /**
-   * The queue of `alias`.
+   * The queue of `alias`. Given the `kind` you expect, the queue is typed by it (its `insert`
+   * takes only that kind's items) and the kind is checked now, so a profile of another kind
+   * fails here rather than at the first insert.
    * @throws {UnknownAliasError} listing the known aliases.
+   * @throws {TypeError} when `kind` is given and the profile is of another kind.
+   * @example
+   * const psi = queues.get('psi', 'psi') // Queue<'psi'>: insert(Features)
    */
-  get(alias: string): Queue {
+  get(alias: A): Queue
+  get<K extends DriftKind>(alias: A, kind: K): Queue<K>
+  get(alias: A, kind?: DriftKind): Queue {
     const queue = this.#queues.get(alias)
     if (queue === undefined) throw new UnknownAliasError(String(alias), this.aliases)
+    if (kind !== undefined && queue.kind !== kind) {
+      throw new TypeError(`queue '${alias}' is a ${queue.kind} queue (from its profile), not ${describe(kind)}`)
+    }
     return queue
   }
 
   /** The aliases, sorted. */
-  get aliases(): string[] {
-    return [...this.#queues.keys()]
+  get aliases(): A[] {
+    return [...this.#queues.keys()] as A[]
   }
 
   /**
@@ -315,10 +325,10 @@ export class ScouterQueue {
   }
 
   /** Every queue's delivery accounting, by alias. */
-  stats(): ScouterQueueStats {
-    const stats: ScouterQueueStats = {}
+  stats(): ScouterQueueStats<A> {
+    const stats: Record<string, QueueStats> = {}
     for (const [alias, queue] of this.#queues) stats[alias] = queue.stats()
-    return stats
+    return stats as ScouterQueueStats<A>
   }
 
   /**
@@ -333,16 +343,16 @@ export class ScouterQueue {
    * @throws {TypeError} (rejects) when `timeoutMs` is not a number.
    * @throws {RangeError} (rejects) when it is not finite or outside [0, 2147483647].
    */
-  flush(timeoutMs?: number): Promise<ScouterQueueStats> {
+  flush(timeoutMs?: number): Promise<ScouterQueueStats<A>> {
     try {
       checkTimeout(timeoutMs)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#lifecycle.shutdown ?? this.#flush(timeoutMs)
+    return (this.#lifecycle.shutdown as Promise<ScouterQueueStats<A>> | undefined) ?? this.#flush(timeoutMs)
   }
 
-  async #flush(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
+  async #flush(timeoutMs: number | undefined): Promise<ScouterQueueStats<A>> {
     for (const queue of this.#queues.values()) queue[drain]()
     const error = await this.#native.flush(timeoutMs)
     if (error) throw errorFromBinding(error)
@@ -359,7 +369,7 @@ export class ScouterQueue {
    * @throws {TypeError} when `timeoutMs` is not a number.
    * @throws {RangeError} when it is not finite or outside [0, 2147483647].
    */
-  shutdown(timeoutMs?: number): Promise<ScouterQueueStats> {
+  shutdown(timeoutMs?: number): Promise<ScouterQueueStats<A>> {
     checkTimeout(timeoutMs)
     if (this.#lifecycle.shutdown === undefined) {
       // What was inserted before the call crosses now; from here on `insert` refuses.
@@ -377,7 +387,7 @@ export class ScouterQueue {
         () => this.#settled(),
       )
     }
-    return this.#lifecycle.shutdown
+    return this.#lifecycle.shutdown as Promise<ScouterQueueStats<A>>
   }
 
   #settled(): void {
@@ -439,7 +449,7 @@ export class ScouterQueue {
     return () => hooks.remove()
   }
 
-  async #close(timeoutMs: number | undefined): Promise<ScouterQueueStats> {
+  async #close(timeoutMs: number | undefined): Promise<ScouterQueueStats<A>> {
     const error = await this.#native.shutdown(timeoutMs)
     if (error) throw errorFromBinding(error)
     return this.stats()

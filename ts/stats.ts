@@ -15,78 +15,78 @@ import type { BreakerState } from './events'
  */
 export interface TransportStats {
   /** The transport's name (`'kafka'`, `'file'`...). */
-  name: string
+  readonly name: string
   /** Its circuit breaker: documents go to it (`closed`), skip it (`open`), or one probe is in flight (`half-open`). */
-  state: BreakerState
+  readonly state: BreakerState
   /** Documents this transport confirmed. */
-  published: number
+  readonly published: number
   /** Documents this transport failed after its retries (then tried on the next transport, if one admitted them). */
-  failed: number
+  readonly failed: number
   /**
    * Of `failed`, documents the transport may have stored anyway: Kafka reported a message that
    * timed out after it was sent, or the document was handed to the next transport after
    * `failureTimeoutMs` without a confirmation (this one may still deliver it). If a later
    * transport confirmed them, they may be in both places: the at-least-once window of failover.
    */
-  inDoubt: number
+  readonly inDoubt: number
   /** When its state last changed; `null` if it never did. */
-  lastSwitchAt: Date | null
+  readonly lastSwitchAt: Date | null
 }
 
 /** One queue's counters, in items (a row, a set of metrics, an LLM record) unless said otherwise. */
 export interface QueueStats {
   /** Items handed to `insert`. */
-  inserted: number
+  readonly inserted: number
   /** LLM records left out by sampling (`1 / sample_rate` are kept). */
-  sampledOut: number
+  readonly sampledOut: number
   /**
    * Items refused because `maxPendingItems` (or `maxPendingBytes`) were already pending; with a
    * spool, only items of the oldest documents dropped to keep it within `spoolMaxBytes`.
    */
-  dropped: number
+  readonly dropped: number
   /**
    * Items accepted but not yet settled: buffered, aggregating, being published, or (with a spool)
    * in documents waiting on disk.
    */
-  pending: number
+  readonly pending: number
   /**
    * Bytes of the items counted in `pending` that are held in memory (their size in the native
    * core), the measure that `maxPendingBytes` bounds. Items whose documents are in the spool
    * weigh nothing here. 0 after `shutdown()` resolves.
    */
-  pendingBytes: number
+  readonly pendingBytes: number
   /** Items whose batch was aggregated and whose records, if any, the transport confirmed. */
-  published: number
+  readonly published: number
   /** Items whose records could not be delivered after all retries (or before a flush timeout). */
-  failed: number
+  readonly failed: number
   /** Values that could not be used (NaN, a non-finite value, a category with no code or bin). */
-  droppedValues: number
+  readonly droppedValues: number
   /** Records confirmed by the transport. */
-  records: number
+  readonly records: number
   /** Documents confirmed by the transport. */
-  documents: number
+  readonly documents: number
   /** Documents that failed after all retries. */
-  publishFailures: number
+  readonly publishFailures: number
   /**
    * Documents waiting in the disk spool (`spoolDir`) for the transport: this process's, and those
    * an earlier process left, which are replayed first. 0 without a spool.
    */
-  spooledDocuments: number
+  readonly spooledDocuments: number
   /**
    * Items counted in `pending` whose documents are in the spool: they survive a crash of this
    * process (the next one on the same `spoolDir` delivers them). 0 without a spool.
    */
-  spooledItems: number
+  readonly spooledItems: number
   /** What the spooled documents take on disk, in bytes. */
-  spooledBytes: number
+  readonly spooledBytes: number
   /** Documents an earlier process left in the spool that this one delivered. */
-  replayedDocuments: number
+  readonly replayedDocuments: number
   /** When a document was last confirmed. */
-  lastPublishAt: Date | null
+  readonly lastPublishAt: Date | null
   /** The last background error, if any. */
-  lastError: string | null
+  readonly lastError: string | null
   /** Per transport, in the order given to `fromPath`. */
-  transports: readonly TransportStats[]
+  readonly transports: readonly TransportStats[]
 }
 
 /** The native counters; `pendingBytes` is newer than some builds' types. */

@@ -6,11 +6,12 @@
 import native = require('../native')
 import { builderError, describe, isPlainObject } from './check'
 import { contextJsonOf } from './json-fields'
+import type { JsonObject } from './llm-record'
 
 /** What an `EvalRecord` is built from. */
 export interface EvalRecordInit {
   /** What the evaluation reads: a plain, JSON-serializable object (e.g. `{ input, response }`). */
-  context: Record<string, unknown>
+  context: JsonObject
   /** Your own id for the record (`record_id` on the wire); `""` when absent. */
   id?: string
   /** The session the record belongs to; a fresh UUIDv7 when absent. */
@@ -37,7 +38,7 @@ export class EvalRecord {
   /** RFC 3339 UTC with nanoseconds, the time encoded in `uid`. */
   readonly createdAt: string
   /** The context, as given. */
-  readonly context: Readonly<Record<string, unknown>>
+  readonly context: JsonObject
   /** Your id for the record (`""` when none was given). */
   readonly id: string
   /** The session id, given or generated. */
@@ -94,7 +95,7 @@ export class EvalRecord {
     const [uid, createdAt] = identity as [string, string]
     this.uid = this.#uid = uid
     this.createdAt = this.#createdAt = createdAt
-    this.context = context as Record<string, unknown>
+    this.context = context as JsonObject
     this.#contextJson = contextJson
     this.id = this.#id = id ?? ''
     this.sessionId = this.#sessionId = sessionId ?? (identity[2] as string)

@@ -8,15 +8,26 @@ import native = require('../native')
 import { builderError, describe, isPlainObject } from './check'
 import { contextJsonOf, jsonOf } from './json-fields'
 
-/** Any value `JSON.stringify` can represent. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+/**
+ * Any value `JSON.stringify` writes as itself: no bigint, function, symbol, `Map` or class
+ * instance unless it has a `toJSON` (a `Date` does); an `undefined` property is left out, as
+ * JSON does. Declared with a type alias, not
+ * an `interface`, a context type is checked member by member.
+ */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject | WithToJson
+
+/** An object that says itself how it serializes (a `Date`, a class with `toJSON`). */
+export type WithToJson = { toJSON(key?: string): unknown }
+
+/** A JSON object: what a record's context must be. */
+export type JsonObject = { readonly [key: string]: JsonValue | undefined }
 
 /** What an `LLMRecord` is built from. */
 export interface LLMRecordInit {
   /** The record's context: a plain, JSON-serializable object (e.g. `{ input, response }`). */
-  context: Record<string, unknown>
+  context: JsonObject
   /** The prompt, any JSON value. */
-  prompt?: unknown
+  prompt?: JsonValue
 }
 
 /** Appends a record's four wire strings to `out`; set in `LLMRecord`'s static block. */
@@ -35,9 +46,9 @@ export class LLMRecord {
   /** RFC 3339 UTC with nanoseconds, the time encoded in `uid`. */
   readonly createdAt: string
   /** The context, as given. */
-  readonly context: Readonly<Record<string, unknown>>
+  readonly context: JsonObject
   /** The prompt, as given (`null` when none). */
-  readonly prompt: unknown
+  readonly prompt: JsonValue
   /** @internal */
   readonly contextJson: string
   /** @internal Empty when there is no prompt. */
@@ -80,8 +91,8 @@ export class LLMRecord {
     const [uid, createdAt] = native.recordIdentity(0) as [string, string]
     this.uid = this.#uid = uid
     this.createdAt = this.#createdAt = createdAt
-    this.context = context as Record<string, unknown>
-    this.prompt = prompt ?? null
+    this.context = context as JsonObject
+    this.prompt = (prompt ?? null) as JsonValue
     this.contextJson = this.#contextJson = contextJson
     this.promptJson = this.#promptJson = promptJson
   }

@@ -181,8 +181,8 @@ export interface KafkaConfigOptions {
   brokers?: string
   /** Env: `SCOUTER_KAFKA_TOPIC`, then `KAFKA_TOPIC`. @default 'scouter_monitoring' */
   topic?: string
-  /** @default 'gzip' */
-  compressionType?: KafkaCompression | Uppercase<KafkaCompression> | string
+  /** Any case (`ZSTD`, `Zstd`); mixed case only at run time. @default 'gzip' */
+  compressionType?: KafkaCompression | Uppercase<KafkaCompression> | Capitalize<KafkaCompression>
   /** librdkafka `message.timeout.ms`. @default 600000 */
   messageTimeoutMs?: number
   /** librdkafka `message.max.bytes`. @default 2097164 */
