@@ -20,6 +20,7 @@ cargo test --lib 2>&1 | tee "$log/cargo.txt" || status=1
 echo "test: typecheck (facade, tests, examples; a strict ESM + CJS consumer)"
 npx tsc -p tsconfig.json || status=1
 npx tsc -p examples/typescript || status=1
+npx tsc -p examples/typescript-bare || status=1
 
 echo "test: ava (JavaScript API)"
 npx ava --tap 2>&1 | tee "$log/ava.txt" || status=1

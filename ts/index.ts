@@ -1,7 +1,7 @@
 /**
  * scouter-queue: stream ML-monitoring data from Node.js to a Scouter server. Public exports only.
  */
-export { ScouterQueue, type ScouterQueueOptions, type ScouterQueueStats } from './scouter-queue'
+export { ScouterQueue, type ScouterQueueOptions, type ScouterQueueStats, type FileUrl } from './scouter-queue'
 export type { ShutdownHooksOptions, ShutdownSignal } from './shutdown-hooks'
 export { Queue, type DriftKind, type QueueItem, type WireFormat } from './queue'
 export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'

@@ -83,7 +83,7 @@ export interface ScouterQueueOptions {
    * delivers what was left, first (at least once). One live process per directory: a second gets
    * a `ConfigError`. Without it, there is no spool.
    */
-  spoolDir?: string | URL
+  spoolDir?: string | FileUrl
   /**
    * The bound on the spool's files, all queues together. Past it, the oldest documents are
    * dropped (their items counted in `stats().dropped`). At least 65536. @default 1073741824 (1 GiB)
@@ -139,6 +139,16 @@ const NUMBER_OPTIONS = [
   'probeIntervalMs',
   'spoolMaxBytes',
 ] as const
+
+/**
+ * A `file:` URL: a `URL` object (checked with `instanceof URL` when used). Declared by what it
+ * has rather than as `URL`, so that the declarations compile without `@types/node` or the DOM
+ * library; any `URL` fits.
+ */
+export interface FileUrl {
+  readonly href: string
+  readonly protocol: string
+}
 
 /** Per alias, what `stats()`, `flush()` and `shutdown()` report: a reading, not a handle. */
 export type ScouterQueueStats<A extends string = string> = { readonly [alias in A]: QueueStats }
@@ -215,7 +225,7 @@ export class ScouterQueue<A extends string = string> {
    * field the queue needs; the error names the file and the field.
    * @throws {ConfigError} (rejects) for an unusable option or a transport that cannot be set up.
    */
-  static async fromPath<const P extends Readonly<Record<string, string | URL>>>(
+  static async fromPath<const P extends Readonly<Record<string, string | FileUrl>>>(
     paths: P,
     transport: TransportConfig | readonly TransportConfig[] = new FileConfig(),
     options: ScouterQueueOptions = {},

@@ -3,7 +3,6 @@
  * variable and then to the default of the contract (section 5). The resolved values are what
  * `ScouterQueue.transportConfig` returns and what the native core receives.
  */
-import { inspect } from 'node:util'
 
 import native = require('../native')
 import type { BindingTransportConfig } from '../native'
@@ -31,6 +30,9 @@ function redactUrl(address: string): string {
   }
 }
 
+/** `util.inspect.custom`, without importing `node:util`. */
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never
+
 /**
  * What every config does so that secrets never show: `String(config)`, `JSON.stringify(config)`
  * and `util.inspect(config)` (hence `console.log`) all print the redacted view.
@@ -43,8 +45,13 @@ abstract class PrintableConfig {
     return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
   }
 
-  [inspect.custom](): string {
-    return `${this.constructor.name} ${inspect(this.toJSON())}`
+  /**
+   * What `util.inspect` prints. Keyed by `Symbol.for('nodejs.util.inspect.custom')` (the same
+   * symbol as `util.inspect.custom`) rather than imported from `node:util`, so that these
+   * declarations compile for a consumer without `@types/node`.
+   */
+  [INSPECT](_depth: number, options: unknown, inspect: (value: unknown, options?: unknown) => string): string {
+    return `${this.constructor.name} ${inspect(this.toJSON(), options)}`
   }
 }
 
