@@ -72,12 +72,12 @@ interface Answer {
 async function post(
   server: ScouterTestServer,
   body: string | Uint8Array,
-  options: { token?: string | null; contentType?: string | null } = {},
+  options: { token?: string | null; contentType?: string | null; path?: string } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = {}
   if (options.token != null) headers['Authorization'] = `Bearer ${options.token}`
   if (options.contentType !== null) headers['Content-Type'] = options.contentType ?? 'application/json'
-  const response = await fetch(`${server.uri}/scouter/drift`, { method: 'POST', headers, body })
+  const response = await fetch(`${server.uri}${options.path ?? '/scouter/drift'}`, { method: 'POST', headers, body })
   const text = await response.text()
   return {
     status: response.status,
@@ -654,4 +654,211 @@ test('a scripted 2xx without a body answers the usual success body', async (t) =
   t.is(answer.status, 201)
   t.is(answer.body.status, 'success')
   t.is(server.documents().length, 1)
+})
+
+// ---------------------------------------------------------------------------------------------
+// The 0.25 format on POST /scouter/message (SCOUTER_WIRE_0_25.md)
+
+const MESSAGE = '/scouter/message'
+const UID = '0197f3a0-0000-7000-8000-000000000001'
+const TRACE_ID = '0123456789abcdef0123456789abcdef'
+
+const spc25 = (over: Fields = {}) => ({
+  Spc: { created_at: CREATED_AT, uid: UID, feature: 'feature_0', value: 4.8, entity_id: 0, ...over },
+})
+const psi25 = (over: Fields = {}) => ({
+  Psi: { created_at: CREATED_AT, uid: UID, feature: 'feature_0', bin_id: 1, bin_count: 212, entity_id: 0, ...over },
+})
+const custom25 = (over: Fields = {}) => ({
+  Custom: { created_at: CREATED_AT, uid: UID, metric: 'mae', value: 6.25, entity_id: 0, ...over },
+})
+const evalFields = (over: Fields = {}): Fields => ({
+  record_id: '',
+  session_id: '0198e1c2-7a3b-7c4d-8e5f-0123456789ac',
+  created_at: CREATED_AT,
+  uid: UID_V7,
+  context: { input: 'hi', response: 'hello' },
+  id: 0,
+  updated_at: null,
+  processing_started_at: null,
+  processing_ended_at: null,
+  processing_duration: null,
+  entity_id: 0,
+  entity_uid: UID,
+  status: 'Pending',
+  entity_type: 'GenAI',
+  retry_count: 0,
+  trace_id: null,
+  tags: [],
+  ...over,
+})
+const genai = (over: Fields = {}) => ({ GenAIEval: { record: evalFields(over) } })
+
+/** Logs in, then posts `body` to /scouter/message. */
+async function publish25(server: ScouterTestServer, body: string): Promise<Answer> {
+  return post(server, body, { token: await token(server), path: MESSAGE })
+}
+
+for (const [kind, build] of [
+  ['Spc', spc25],
+  ['Psi', psi25],
+  ['Custom', custom25],
+  ['GenAIEval', genai],
+] as const) {
+  test(`message: a valid 0.25 ${kind} document is answered 200 "Message queued for processing" and stored as 0.25`, async (t) => {
+    const server = await started(t)
+    const body = doc(build(), build())
+    const answer = await publish25(server, body)
+    t.is(answer.status, 200)
+    t.deepEqual(answer.body, { status: 'success', message: 'Message queued for processing' })
+    t.deepEqual(server.rawDocuments('v0.25'), [body])
+    t.deepEqual(server.documents('v0.25'), [JSON.parse(body)])
+    t.deepEqual(server.rawDocuments('v0.9'), [])
+    t.deepEqual(server.rawDocuments(), [body], 'documents() without a format lists both')
+  })
+}
+
+test('message: the accepted 0.25 edge cases (trace ids in either case, tags, ids, any i32 entity_id)', async (t) => {
+  const server = await started(t)
+  const bodies = [
+    doc(genai({ trace_id: TRACE_ID }), genai({ trace_id: TRACE_ID.toUpperCase() })),
+    doc(genai({ tags: ['env=prod', 'a=b=c', ''], record_id: 'r-1', session_id: 'any session' })),
+    doc(genai({ context: {}, id: 9007199254740993, retry_count: 2147483647 })),
+    doc(psi25({ bin_id: 0, bin_count: 0 }), psi25({ bin_id: 2147483647, bin_count: 2147483647 })),
+    doc(spc25({ entity_id: -2147483648 }), spc25({ entity_id: 7 })),
+    doc(custom25({ uid: 'any-profile-uid', value: -1e-3 })),
+    JSON.stringify({ records: [psi25()] }, null, 2),
+  ]
+  for (const body of bodies) t.is((await publish25(server, body)).status, 200, body)
+  t.is(server.documents('v0.25').length, bodies.length)
+})
+
+test('message: each path takes only its own format; a GET gets 405', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  const onMessage = await post(server, doc(spc()), { token: tok, path: MESSAGE })
+  t.is(onMessage.status, 422)
+  t.regex(onMessage.body.message ?? '', /records\[0\]\.Spc: missing field\(s\) uid, entity_id/)
+  const llmOnMessage = await post(server, doc(llm()), { token: tok, path: MESSAGE })
+  t.regex(llmOnMessage.body.message ?? '', /exactly one key among Spc, Psi, Custom, GenAIEval, got \[LLMDrift\]/)
+  const onDrift = await post(server, doc(spc25()), { token: tok })
+  t.is(onDrift.status, 422)
+  t.regex(onDrift.body.message ?? '', /records\[0\]\.Spc: missing field\(s\) space, name, version/)
+  t.is((await post(server, doc(genai()), { token: tok })).status, 422)
+  t.deepEqual(server.rawDocuments(), [])
+  const get = await fetch(`${server.uri}${MESSAGE}`)
+  t.is(get.status, 405)
+  t.is(get.headers.get('allow'), 'POST')
+  t.is((await post(server, doc(spc25()), { path: MESSAGE })).status, 401, 'a token is needed as on /scouter/drift')
+})
+
+const invalid25: Array<[rule: string, body: string, message: RegExp]> = [
+  ['bin_id written as 2.0', doc(psi25()).replace('"bin_id":1', '"bin_id":2.0'), /Psi\.bin_id: expected a non-negative JSON integer within i32, got 2\.0/],
+  ['bin_count with an exponent', doc(psi25()).replace('"bin_count":212', '"bin_count":2.12e2'), /bin_count: .* got 2\.12e2/],
+  ['bin_count past i32', doc(psi25({ bin_count: 2147483648 })), /bin_count: .* within i32, got 2147483648/],
+  ['negative bin_id', doc(psi25({ bin_id: -1 })), /bin_id: .* got -1/],
+  ['bin_count a string', doc(psi25({ bin_count: '3' })), /bin_count: .* got "3"/],
+  ['entity_id missing', doc({ Spc: without(spc25().Spc, 'entity_id') }), /Spc: missing field\(s\) entity_id/],
+  ['uid missing', doc({ Custom: without(custom25().Custom, 'uid') }), /Custom: missing field\(s\) uid/],
+  ['uid empty', doc(spc25({ uid: '' })), /Spc\.uid: expected a non-empty string/],
+  ['entity_id written as 0.0', doc(spc25()).replace('"entity_id":0', '"entity_id":0.0'), /entity_id: expected a JSON integer within i32, got 0\.0/],
+  ['entity_id past i32', doc(custom25({ entity_id: 2147483648 })), /entity_id: .* got 2147483648/],
+  ['a v0.9 field next to the 0.25 ones', doc(spc25({ space: 'scouter' })), /Spc: unknown field\(s\) space/],
+  ['value null (NaN)', doc(spc25({ value: null })), /Spc\.value: expected a finite number, got null/],
+  ['upper-case metric', doc(custom25({ metric: 'MAE' })), /Custom\.metric: must be lower-case/],
+  ['created_at with an offset', doc(psi25({ created_at: '2025-08-25T12:00:00+00:00' })), /created_at: expected an RFC 3339 UTC timestamp/],
+  ['GenAIEval without the record wrapper', doc({ GenAIEval: evalFields() }), /GenAIEval: missing field\(s\) record/],
+  ['GenAIEval with a key next to record', doc({ GenAIEval: { record: evalFields(), entity_id: 0 } }), /GenAIEval: unknown field\(s\) entity_id/],
+  ['GenAIEval without tags', doc({ GenAIEval: { record: without(evalFields(), 'tags') } }), /record: missing field\(s\) tags/],
+  ['GenAIEval without trace_id', doc({ GenAIEval: { record: without(evalFields(), 'trace_id') } }), /record: missing field\(s\) trace_id/],
+  ['trace_id of 31 hex digits', doc(genai({ trace_id: TRACE_ID.slice(1) })), /record\.trace_id: expected null or 32 hex digits/],
+  ['trace_id of 33 hex digits', doc(genai({ trace_id: `${TRACE_ID}0` })), /record\.trace_id/],
+  ['trace_id not hex', doc(genai({ trace_id: 'g'.repeat(32) })), /record\.trace_id/],
+  ['trace_id a UUID', doc(genai({ trace_id: UID_V7 })), /record\.trace_id/],
+  ['tags not an array', doc(genai({ tags: 'env=prod' })), /record\.tags: expected an array of strings/],
+  ['a tag not a string', doc(genai({ tags: ['a=b', 1] })), /record\.tags/],
+  ['status not Pending', doc(genai({ status: 'Processed' })), /record\.status: expected "Pending"/],
+  ['entity_type not GenAI', doc(genai({ entity_type: 'LLM' })), /record\.entity_type: expected "GenAI"/],
+  ['retry_count written as 0.0', doc(genai()).replace('"retry_count":0', '"retry_count":0.0'), /record\.retry_count: .* got 0\.0/],
+  ['id written as 0.0', doc(genai()).replace('"id":0,', '"id":0.0,'), /record\.id: expected a JSON integer within i64, got 0\.0/],
+  ['id past i64', doc(genai()).replace('"id":0,', '"id":9223372036854775808,'), /record\.id: .* got 9223372036854775808/],
+  ['record uid not a UUIDv7', doc(genai({ uid: UID_V7.replace('-7c4d-', '-4c4d-') })), /record\.uid: expected a hyphenated UUIDv7/],
+  ['entity_uid empty', doc(genai({ entity_uid: '' })), /record\.entity_uid: expected a non-empty string/],
+  ['session_id a number', doc(genai({ session_id: 7 })), /record\.session_id: expected a string/],
+  ['context an array', doc(genai({ context: ['hi'] })), /record\.context: expected a JSON object/],
+  ['processing_duration not null', doc(genai({ processing_duration: 3 })), /record\.processing_duration: expected null/],
+  ['mixed kinds', doc(spc25(), psi25()), /records\[1\]: a Psi record in a document of Spc records/],
+  ['two profiles in one document', doc(spc25(), spc25({ uid: 'another' })), /records of more than one profile uid/],
+  ['two GenAI profiles in one document', doc(genai(), genai({ entity_uid: 'another' })), /more than one profile uid/],
+  ['a duplicate field', doc(psi25()).replace('"bin_id":1', '"bin_id":1,"bin_id":2'), /^records\.0\.Psi\.bin_id: duplicate field/],
+  ['records empty', '{"records":[]}', /^records: must not be empty/],
+]
+
+for (const [rule, body, message] of invalid25) {
+  test(`message: validation rejects: ${rule}`, async (t) => {
+    const server = await started(t)
+    const answer = await publish25(server, body)
+    t.is(answer.status, 422)
+    t.is(answer.body.status, 'error')
+    t.regex(answer.body.message ?? '', message)
+    t.deepEqual(server.rawDocuments(), [])
+  })
+}
+
+test('message: scripted failures, delays and the open-POST count apply to /scouter/message too', async (t) => {
+  const server = await started(t)
+  const tok = await token(server)
+  server.failNext({ status: 429, retryAfterSeconds: 1 }, { status: 202 })
+  const first = await post(server, doc(spc25()), { token: tok, path: MESSAGE })
+  t.is(first.status, 429)
+  t.is(first.headers.get('retry-after'), '1')
+  const second = await post(server, doc(spc25()), { token: tok, path: MESSAGE })
+  t.is(second.status, 202)
+  t.is(second.body.message, 'Message queued for processing', 'a scripted 2xx answers as the 0.25 server words it')
+  server.setResponseDelayMs(100)
+  await Promise.all([1, 2].map(() => post(server, doc(spc25()), { token: tok, path: MESSAGE })))
+  t.is(server.maxConcurrentPosts(), 2)
+  t.is(server.documents('v0.25').length, 3)
+})
+
+test('message: refreshTokenOnNextPost rotates the token on /scouter/message as on /scouter/drift', async (t) => {
+  const server = await started(t)
+  const old = await token(server)
+  server.refreshTokenOnNextPost()
+  const refreshed = await post(server, doc(custom25()), { token: old, path: MESSAGE })
+  t.is(refreshed.status, 200)
+  const fresh = (refreshed.headers.get('authorization') ?? '').replace(/^Bearer /, '')
+  t.true(fresh.length > 0 && fresh !== old)
+  t.is((await post(server, doc(custom25()), { token: old, path: MESSAGE })).status, 401)
+  const next = await post(server, doc(custom25()), { token: fresh, path: MESSAGE })
+  t.is(next.status, 200)
+  t.is(next.headers.get('authorization'), null)
+})
+
+test('rotateTokensOnEveryPost: every successful publish (either path) rotates; off again stops it', async (t) => {
+  const server = await started(t)
+  let current = await token(server)
+  server.rotateTokensOnEveryPost(true)
+  for (const [body, path] of [
+    [doc(spc()), '/scouter/drift'],
+    [doc(spc25()), MESSAGE],
+    [doc(genai()), MESSAGE],
+  ] as const) {
+    const answer = await post(server, body, { token: current, path })
+    t.is(answer.status, 200)
+    const header = answer.headers.get('authorization') ?? ''
+    t.regex(header, /^Bearer \S+$/)
+    t.is((await post(server, body, { token: current, path })).status, 401, 'the token it was sent with is revoked')
+    current = header.slice('Bearer '.length)
+  }
+  const refused = await post(server, '{"records":[]}', { token: current, path: MESSAGE })
+  t.is(refused.status, 422)
+  t.is(refused.headers.get('authorization'), null, 'a refused publish does not rotate')
+  server.rotateTokensOnEveryPost(false)
+  const quiet = await post(server, doc(spc25()), { token: current, path: MESSAGE })
+  t.is(quiet.status, 200)
+  t.is(quiet.headers.get('authorization'), null)
+  t.is(server.logins(), 1)
+  t.is(server.documents('v0.9').length, 1)
+  t.is(server.documents('v0.25').length, 3)
 })

@@ -59,7 +59,7 @@ async function measurePair(a, b, settle) {
 function python(paths) {
   try {
     execFileSync('bash', [join(__dirname, 'setup-python.sh')], { stdio: ['ignore', 'inherit', 'inherit'] })
-    const out = execFileSync(join(__dirname, '.venv', 'bin', 'python'), [join(__dirname, 'python', 'insert.py'), paths.psi, paths.custom, String(PY_ROWS), String(ROUNDS)], {
+    const out = execFileSync(join(__dirname, '..', '.venv', 'scouter-0.9.0', 'bin', 'python'), [join(__dirname, 'python', 'insert.py'), paths.psi, paths.custom, String(PY_ROWS), String(ROUNDS)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     })

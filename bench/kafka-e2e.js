@@ -99,7 +99,7 @@ async function handRolled(profile, topic) {
 
 function original(profile, topic) {
   execFileSync('bash', [join(__dirname, 'setup-python.sh')], { stdio: ['ignore', 'inherit', 'inherit'] })
-  const out = execFileSync(join(__dirname, '.venv', 'bin', 'python'), [join(__dirname, 'python', 'kafka_e2e.py'), profile, String(ORIGINAL_ROWS), BROKERS, topic], {
+  const out = execFileSync(join(__dirname, '..', '.venv', 'scouter-0.9.0', 'bin', 'python'), [join(__dirname, 'python', 'kafka_e2e.py'), profile, String(ORIGINAL_ROWS), BROKERS, topic], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   })

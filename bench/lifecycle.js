@@ -61,7 +61,7 @@ function original(paths, topic) {
   try {
     execFileSync('bash', [join(__dirname, 'setup-python.sh')], { stdio: ['ignore', 'inherit', 'inherit'] })
     const args = [join(__dirname, 'python', 'lifecycle.py'), paths.spc, paths.psi, paths.custom, paths.llm, BROKERS, topic, String(PY_RUNS)]
-    const out = execFileSync(join(__dirname, '.venv', 'bin', 'python'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const out = execFileSync(join(__dirname, '..', '.venv', 'scouter-0.9.0', 'bin', 'python'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
     return JSON.parse(out.trim().split('\n').pop())
   } catch (error) {
     return { error: String(error.message ?? error).split('\n')[0] }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds if needed, starts the Kafka broker, installs the Python original into
-# bench/.venv, then runs each benchmark side by side; results go to bench/results/ as JSON and
-# Markdown. Each prints its targets with pass/miss.
+# .venv/scouter-0.9.0 (scripts/python-clients.sh), then runs each benchmark side by side; results
+# go to bench/results/ as JSON and Markdown. Each prints its targets with pass/miss.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: set up, start the real brokers the transport suites
-# talk to (Kafka, RabbitMQ, Redis on 127.0.0.1; installed on first use), then the Rust core's
-# unit tests and the JavaScript suites. Ends with one summary line "tests: N passed, N failed".
+# talk to (Kafka, RabbitMQ, Redis on 127.0.0.1; installed on first use), install the real Python
+# clients the differential test runs beside ours (scouter-ml 0.9.0 and 0.25.0, into .venv/), then
+# the Rust core's unit tests and the JavaScript suites. Ends with one summary line
+# "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,6 +23,11 @@ echo "test: typecheck (facade, tests, examples; a strict ESM + CJS consumer)"
 npx tsc -p tsconfig.json || status=1
 npx tsc -p examples/typescript || status=1
 npx tsc -p examples/typescript-bare || status=1
+
+# Before ava: __test__/differential.spec.ts runs them. A failed install fails that spec (with the
+# reason), not the whole run.
+echo "test: the Python clients for the differential test (scripts/python-clients.sh)"
+bash scripts/python-clients.sh || status=1
 
 echo "test: ava (JavaScript API)"
 npx ava --tap 2>&1 | tee "$log/ava.txt" || status=1

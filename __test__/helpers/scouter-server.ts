@@ -1,6 +1,9 @@
 /**
  * An in-process stand-in for the Scouter server's HTTP API (contract sections 4 and 5), so that
  * the HTTP transport can be tested end to end on a real socket without a real server.
+ * It speaks both wire formats: v0.9 documents on `POST /scouter/drift` (`SCOUTER_QUEUE.md`) and
+ * 0.25 documents on `POST /scouter/message` (`SCOUTER_WIRE_0_25.md`); each path accepts only
+ * its own format.
  *
  * It is deliberately strict: it logs users in, checks bearer tokens and their expiry, and
  * validates every published document against the wire format (section 4) as exactly as the
@@ -10,6 +13,9 @@
  * rotate tokens, and restrict the spaces a user may write to. Every exchange is recorded with
  * when it arrived and when it settled, so that retry gaps and overlapping requests can be
  * measured on the server side.
+ * It refuses everything the real server refuses, and also what the real clients never send
+ * (a field the record does not have, an empty `records`, kinds or profiles mixed in one document,
+ * a status other than `Pending`), so that a client that differs from the original shows up.
  * `__test__/scouter-server.spec.ts` proves that this server is itself faithful.
  */
 import { randomBytes } from 'node:crypto'
@@ -54,7 +60,7 @@ export interface RecordedRequest {
   settledAt: number
 }
 
-/** A scripted answer for one upcoming `POST /scouter/drift` (see `failNext`). */
+/** A scripted answer for one upcoming publish, on either path (see `failNext`). */
 export interface ScriptedResponse {
   status: number
   /** Sent as `Retry-After: <seconds>` when set. */
@@ -96,6 +102,37 @@ const MAX_DEPTH = 128
 
 const LOGIN_PATH = '/scouter/auth/login'
 const DRIFT_PATH = '/scouter/drift'
+const MESSAGE_PATH = '/scouter/message'
+
+/** Which wire format a document is in; each publish path accepts exactly one. */
+export type WireFormat = 'v0.9' | 'v0.25'
+
+/** The publish path of each wire format. */
+export const PUBLISH_PATHS: Readonly<Record<WireFormat, string>> = { 'v0.9': DRIFT_PATH, 'v0.25': MESSAGE_PATH }
+
+/** The body of a successful publish, as the real server of each generation words it. */
+const SUCCESS_MESSAGES: Readonly<Record<WireFormat, string>> = {
+  'v0.9': 'Drift records published',
+  'v0.25': 'Message queued for processing',
+}
+
+function formatOfPath(pathname: string): WireFormat | undefined {
+  if (pathname === DRIFT_PATH) return 'v0.9'
+  if (pathname === MESSAGE_PATH) return 'v0.25'
+  return undefined
+}
+
+/** A 0.25 document (`SCOUTER_WIRE_0_25.md`), as accepted on `POST /scouter/message`. */
+export interface MessageDocument {
+  records: Array<
+    | { Spc: { created_at: string; uid: string; feature: string; value: number; entity_id: number } }
+    | {
+        Psi: { created_at: string; uid: string; feature: string; bin_id: number; bin_count: number; entity_id: number }
+      }
+    | { Custom: { created_at: string; uid: string; metric: string; value: number; entity_id: number } }
+    | { GenAIEval: { record: Record<string, unknown> } }
+  >
+}
 
 export class ScouterTestServer {
   readonly uri: string
@@ -107,10 +144,11 @@ export class ScouterTestServer {
   private readonly tokenTtlMs: number
   /** Valid tokens and when they expire (ms since epoch). Expiry is checked on use: no timers. */
   private readonly tokens = new Map<string, number>()
-  private readonly accepted: string[] = []
+  private readonly accepted: Array<{ format: WireFormat; text: string }> = []
   private readonly scripted: ScriptedResponse[] = []
   private successfulLogins = 0
   private rotateOnNextPost = false
+  private rotateOnEveryPost = false
   private allowedSpaces: Set<string> | null = null
   private closed: Promise<void> | null = null
   private responseDelayMs = 0
@@ -149,14 +187,19 @@ export class ScouterTestServer {
     return instance
   }
 
-  /** Documents accepted by `POST /scouter/drift` (answered 2xx and stored), in order. */
-  documents(): ServerRecords[] {
-    return this.accepted.map((text) => JSON.parse(text) as ServerRecords)
+  /**
+   * Documents accepted (answered 2xx and stored), in order: by default those of
+   * `POST /scouter/drift` and `POST /scouter/message` together, or those of one wire format.
+   */
+  documents(format?: 'v0.9'): ServerRecords[]
+  documents(format: 'v0.25'): MessageDocument[]
+  documents(format?: WireFormat): Array<ServerRecords | MessageDocument> {
+    return this.rawDocuments(format).map((text) => JSON.parse(text) as ServerRecords)
   }
 
-  /** The exact body text of the accepted documents, in order. */
-  rawDocuments(): string[] {
-    return [...this.accepted]
+  /** The exact body text of the accepted documents, in order (all, or those of one wire format). */
+  rawDocuments(format?: WireFormat): string[] {
+    return this.accepted.filter((d) => format === undefined || d.format === format).map((d) => d.text)
   }
 
   /** Successful logins so far. */
@@ -165,27 +208,28 @@ export class ScouterTestServer {
   }
 
   /**
-   * Holds every later `POST /scouter/drift` for `ms` before answering it (after the token check
-   * and the script, before the document is validated and stored), like a slow server. A client
-   * that hangs up meanwhile gets nothing and nothing is stored (`abandoned`). 0 turns it off.
+   * Holds every later publish (`POST /scouter/drift` or `/scouter/message`) for `ms` before
+   * answering it (after the token check and the script, before the document is validated and
+   * stored), like a slow server. A client that hangs up meanwhile gets nothing and nothing is
+   * stored (`abandoned`). 0 turns it off.
    */
   setResponseDelayMs(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`delay must be a finite number >= 0, got ${ms}`)
     this.responseDelayMs = ms
   }
 
-  /** The most `POST /scouter/drift` requests that were ever open (received, not yet settled) at once. */
+  /** The most publish requests (either path) that were ever open (received, not yet settled) at once. */
   maxConcurrentPosts(): number {
     return this.maxOpenPosts
   }
 
-  /** `POST /scouter/drift` requests open right now. */
+  /** Publish requests (either path) open right now. */
   openPostCount(): number {
     return this.openPosts
   }
 
   /**
-   * Scripts the answers to the next `POST /scouter/drift` requests, consumed in order of
+   * Scripts the answers to the next publish requests (either path), consumed in order of
    * arrival. They are applied after the token check (a request without a valid token still gets
    * 401 and does not consume one) and before validation. A non-2xx scripted answer never stores
    * the document; a 2xx one stores it if it is valid (else the request gets the validation
@@ -211,7 +255,19 @@ export class ScouterTestServer {
     this.rotateOnNextPost = true
   }
 
-  /** Restricts the spaces records may be written to (403 otherwise); `null` allows every space. */
+  /**
+   * While on, every successful publish answers with `Authorization: Bearer <new token>` and
+   * revokes the token it was sent with (as `refreshTokenOnNextPost`, each time): a client that
+   * does not take the new token gets 401 on its next publish.
+   */
+  rotateTokensOnEveryPost(on: boolean): void {
+    this.rotateOnEveryPost = on
+  }
+
+  /**
+   * Restricts the spaces v0.9 records may be written to (403 otherwise); `null` allows every space.
+   * 0.25 records carry no space (the server resolves their entity from `uid`): not checked.
+   */
   allowSpaces(spaces: string[] | null): void {
     this.allowedSpaces = spaces === null ? null : new Set(spaces)
   }
@@ -237,7 +293,8 @@ export class ScouterTestServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const receivedAt = performance.now()
-    const isPost = req.method === 'POST' && new URL(req.url ?? '/', 'http://localhost').pathname === DRIFT_PATH
+    const isPost =
+      req.method === 'POST' && formatOfPath(new URL(req.url ?? '/', 'http://localhost').pathname) !== undefined
     let open = isPost
     if (isPost) {
       this.openPosts += 1
@@ -300,7 +357,8 @@ export class ScouterTestServer {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname
     // A known path with the wrong method gets 405 (as the real, axum-based server answers).
     if (pathname === LOGIN_PATH) return method === 'GET' ? this.login(req) : notAllowed('GET')
-    if (pathname === DRIFT_PATH) return method === 'POST' ? this.publish(req, bytes) : notAllowed('POST')
+    const format = formatOfPath(pathname)
+    if (format !== undefined) return method === 'POST' ? this.publish(req, bytes, format) : notAllowed('POST')
     return error(404, `no route for ${method} ${pathname}`)
   }
 
@@ -312,12 +370,12 @@ export class ScouterTestServer {
     return json(200, { token: this.issueToken() })
   }
 
-  private publish(req: IncomingMessage, bytes: Buffer): Answer {
+  private publish(req: IncomingMessage, bytes: Buffer, format: WireFormat): Answer {
     const token = this.bearer(req)
     if (token === null) return error(401, 'missing, invalid or expired bearer token')
 
     const scripted = this.scripted.shift()
-    if (scripted !== undefined && !isSuccess(scripted.status)) return scriptedAnswer(scripted)
+    if (scripted !== undefined && !isSuccess(scripted.status)) return scriptedAnswer(scripted, format)
 
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
     if (contentType !== 'application/json') {
@@ -338,20 +396,20 @@ export class ScouterTestServer {
     } catch (err) {
       return error(400, `body is not JSON: ${(err as Error).message}`)
     }
-    const verdict = validateDocument(parsed)
+    const verdict = validateDocument(parsed, format)
     if (verdict.error !== undefined) return error(422, verdict.error)
 
-    if (this.allowedSpaces !== null && !this.allowedSpaces.has(verdict.space)) {
+    if (verdict.space !== null && this.allowedSpaces !== null && !this.allowedSpaces.has(verdict.space)) {
       return error(403, `user may not write to space ${JSON.stringify(verdict.space)}`)
     }
 
     // Stored only when the answer is actually sent: a held request whose client left is not.
     const answer =
       scripted !== undefined
-        ? scriptedAnswer(scripted)
-        : json(200, { status: 'success', message: 'Drift records published' })
-    answer.commit = () => this.accepted.push(text)
-    if (this.rotateOnNextPost) {
+        ? scriptedAnswer(scripted, format)
+        : json(200, { status: 'success', message: SUCCESS_MESSAGES[format] })
+    answer.commit = () => this.accepted.push({ format, text })
+    if (this.rotateOnNextPost || this.rotateOnEveryPost) {
       this.rotateOnNextPost = false
       answer.headers['authorization'] = `Bearer ${this.issueToken()}`
       answer.revoke = token
@@ -468,12 +526,12 @@ function notAllowed(allow: string): Answer {
   return answer
 }
 
-function scriptedAnswer(scripted: ScriptedResponse): Answer {
+function scriptedAnswer(scripted: ScriptedResponse, format: WireFormat): Answer {
   const answer: Answer =
     scripted.body !== undefined
       ? { status: scripted.status, headers: { 'content-type': 'application/json' }, body: scripted.body }
       : isSuccess(scripted.status)
-        ? json(scripted.status, { status: 'success', message: 'Drift records published' })
+        ? json(scripted.status, { status: 'success', message: SUCCESS_MESSAGES[format] })
         : error(scripted.status, `scripted failure ${scripted.status}`)
   if (scripted.retryAfterSeconds !== undefined) answer.headers['retry-after'] = String(scripted.retryAfterSeconds)
   if (scripted.hangMs !== undefined && scripted.hangMs > 0) answer.holdMs = scripted.hangMs
@@ -496,12 +554,12 @@ function flattenHeaders(headers: IncomingMessage['headers']): Record<string, str
 // (to tell `3` from `3.0`) and duplicate keys (which serde rejects as "duplicate field", a data
 // error, hence reported by validation as 422 rather than here as a syntax error).
 
-type Json = null | boolean | number | string | Json[] | JsonObject
-interface JsonObject {
+export type Json = null | boolean | number | string | Json[] | JsonObject
+export interface JsonObject {
   [key: string]: Json
 }
 
-interface Parsed {
+export interface Parsed {
   value: Json
   /** Source text of each number, by path such as `records.0.Psi.bin_id`. */
   numbers: Map<string, string>
@@ -513,7 +571,11 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y
 const WHITESPACE = /[ \t\n\r]*/y
 
-function parseJson(text: string): Parsed {
+/**
+ * Parses JSON strictly, keeping what `JSON.parse` loses: each number's source text by its path
+ * (`records.0.Psi.bin_id` -> `3` or `3.0`) and duplicate keys. Throws on a syntax error.
+ */
+export function parseJson(text: string): Parsed {
   const numbers = new Map<string, string>()
   const duplicates: string[] = []
   let pos = 0
@@ -610,11 +672,12 @@ function parseJson(text: string): Parsed {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Wire-format validation (contract section 4). Each check names the path of what is wrong.
+// Wire-format validation: v0.9 (contract section 4) and 0.25 (SCOUTER_WIRE_0_25.md). Each check
+// names the path of what is wrong.
 
-/** Fields of each kind, in wire order; every one is required and no other is allowed. */
+/** v0.9 fields of each kind, in wire order; every one is required and no other is allowed. */
 const COMMON = ['created_at', 'space', 'name', 'version'] as const
-const FIELDS = {
+const FIELDS_V09 = {
   Spc: [...COMMON, 'feature', 'value'],
   Psi: [...COMMON, 'feature', 'bin_id', 'bin_count'],
   Custom: [...COMMON, 'metric', 'value'],
@@ -632,15 +695,65 @@ const FIELDS = {
     'processing_duration',
   ],
 } as const
-type Kind = keyof typeof FIELDS
-const KINDS = Object.keys(FIELDS) as Kind[]
+
+/**
+ * 0.25 fields of each kind, in the order the real client writes them. Every one is required and
+ * no other is allowed. The real server is laxer in two ways that no real client relies on: it
+ * ignores unknown fields, and it defaults the `Option` fields (`trace_id`, `updated_at`, ...) and
+ * `tags` when they are missing; a compatible client sends them all, as the original does.
+ */
+const FIELDS_V025 = {
+  Spc: ['created_at', 'uid', 'feature', 'value', 'entity_id'],
+  Psi: ['created_at', 'uid', 'feature', 'bin_id', 'bin_count', 'entity_id'],
+  Custom: ['created_at', 'uid', 'metric', 'value', 'entity_id'],
+  GenAIEval: [
+    'record_id',
+    'session_id',
+    'created_at',
+    'uid',
+    'context',
+    'id',
+    'updated_at',
+    'processing_started_at',
+    'processing_ended_at',
+    'processing_duration',
+    'entity_id',
+    'entity_uid',
+    'status',
+    'entity_type',
+    'retry_count',
+    'trace_id',
+    'tags',
+  ],
+} as const
+
+/** The fields of each record kind of each wire format, in the order the real client writes them to a broker. */
+export const WIRE_FIELDS: Readonly<Record<WireFormat, Readonly<Record<string, readonly string[]>>>> = {
+  'v0.9': FIELDS_V09,
+  'v0.25': FIELDS_V025,
+}
+
+type KindV09 = keyof typeof FIELDS_V09
+type KindV025 = keyof typeof FIELDS_V025
+type Kind = KindV09 | KindV025
+const KINDS: Readonly<Record<WireFormat, readonly Kind[]>> = {
+  'v0.9': Object.keys(FIELDS_V09) as KindV09[],
+  'v0.25': Object.keys(FIELDS_V025) as KindV025[],
+}
+/** The kinds whose record sits in a `{"record": {...}}` wrapper. */
+const WRAPPED: ReadonlySet<Kind> = new Set<Kind>(['LLMDrift', 'GenAIEval'])
 
 const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z$/
 /** Hyphenated, version nibble 7, RFC 9562 variant (10xx). */
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
-/** A non-negative JSON integer as written: no sign, fraction or exponent. */
-const UNSIGNED_INTEGER = /^(0|[1-9]\d*)$/
+/** A JSON integer as written: an optional minus, no fraction or exponent. */
+const INTEGER = /^-?(0|[1-9]\d*)$/
+/** A 0.25 `trace_id`: 16 bytes in hex (the server's `hex::decode_to_slice` takes either case). */
+const TRACE_ID = /^[0-9a-f]{32}$/i
 
+const I32: readonly [bigint, bigint] = [-(2n ** 31n), 2n ** 31n - 1n]
+const I64: readonly [bigint, bigint] = [-(2n ** 63n), 2n ** 63n - 1n]
+const U64: readonly [bigint, bigint] = [0n, 2n ** 64n - 1n]
 class Invalid extends Error {}
 
 /**
@@ -676,17 +789,23 @@ function exactFields(object: JsonObject, fields: readonly string[], path: string
   if (extra.length > 0) throw new Invalid(`${path}: unknown field(s) ${extra.join(', ')}`)
 }
 
-/** The error message, or the space every record of the (valid) document writes to. */
-function validateDocument(parsed: Parsed): { error: string; space?: undefined } | { error?: undefined; space: string } {
+/**
+ * The error message, or what the server needs of a valid document: the space every record writes
+ * to (v0.9), or null (0.25 records carry no space).
+ */
+function validateDocument(
+  parsed: Parsed,
+  format: WireFormat,
+): { error: string; space?: undefined } | { error?: undefined; space: string | null } {
   try {
-    return { space: checkDocument(parsed) }
+    return { space: checkDocument(parsed, format) }
   } catch (err) {
     if (err instanceof Invalid) return { error: err.message }
     throw err
   }
 }
 
-function checkDocument({ value: doc, numbers, duplicates }: Parsed): string {
+function checkDocument({ value: doc, numbers, duplicates }: Parsed, format: WireFormat): string | null {
   if (duplicates.length > 0) throw new Invalid(`${duplicates[0]}: duplicate field`)
   if (!isObject(doc)) throw new Invalid('document: expected an object {"records": [...]}')
   exactFields(doc, ['records'], 'document')
@@ -694,121 +813,226 @@ function checkDocument({ value: doc, numbers, duplicates }: Parsed): string {
   if (!Array.isArray(records)) throw new Invalid('records: expected an array')
   if (records.length === 0) throw new Invalid('records: must not be empty')
 
+  const kinds = KINDS[format]
+  const profile = format === 'v0.9' ? '(space, name, version)' : 'profile uid'
   let first: { kind: Kind; key: string } | undefined
   records.forEach((element, i) => {
     const at = `records[${i}]`
-    if (!isObject(element)) throw new Invalid(`${at}: expected an object with one key among ${KINDS.join(', ')}`)
+    if (!isObject(element)) throw new Invalid(`${at}: expected an object with one key among ${kinds.join(', ')}`)
     const keys = Object.keys(element)
     const kind = keys[0] as Kind
-    if (keys.length !== 1 || !KINDS.includes(kind)) {
-      throw new Invalid(`${at}: expected exactly one key among ${KINDS.join(', ')}, got [${keys.join(', ')}]`)
+    if (keys.length !== 1 || !kinds.includes(kind)) {
+      throw new Invalid(`${at}: expected exactly one key among ${kinds.join(', ')}, got [${keys.join(', ')}]`)
     }
-    const key = checkRecord(kind, element[kind], `${at}.${kind}`, (field) => numbers.get(`records.${i}.${field}`))
+    const lexeme = (field: string): string | undefined => numbers.get(`records.${i}.${field}`)
+    const key =
+      format === 'v0.9'
+        ? checkRecordV09(kind as KindV09, element[kind], `${at}.${kind}`, lexeme)
+        : checkRecordV025(kind as KindV025, element[kind], `${at}.${kind}`, lexeme)
     if (first === undefined) first = { kind, key }
     else if (kind !== first.kind) throw new Invalid(`${at}: a ${kind} record in a document of ${first.kind} records`)
     else if (key !== first.key) {
-      throw new Invalid(`${at}: records of more than one (space, name, version): ${key} after ${first.key}`)
+      throw new Invalid(`${at}: records of more than one ${profile}: ${key} after ${first.key}`)
     }
   })
-  return (JSON.parse(first!.key) as string[])[0]!
+  return format === 'v0.9' ? (JSON.parse(first!.key) as string[])[0]! : null
 }
 
 /**
- * Checks one record of `kind`; `lexeme(field)` gives a number's source text by its path below
- * `records.<i>`. Returns the record's (space, name, version) as a JSON key.
+ * The record of `kind` inside its element: the object itself, or, for the wrapped kinds, the
+ * object in `{"record": {...}}`. Also returns the path of its numbers below `records.<i>`.
  */
-function checkRecord(
+function unwrap(
   kind: Kind,
   body: Json | undefined,
   at: string,
+): { record: JsonObject; at: string; numberPath: string } {
+  if (!WRAPPED.has(kind)) {
+    if (!isObject(body)) throw new Invalid(`${at}: expected an object`)
+    return { record: body, at, numberPath: kind }
+  }
+  if (!isObject(body)) throw new Invalid(`${at}: expected an object {"record": {...}}`)
+  exactFields(body, ['record'], at)
+  const inner = body['record']
+  if (!isObject(inner)) throw new Invalid(`${at}.record: expected an object`)
+  return { record: inner, at: `${at}.record`, numberPath: `${kind}.record` }
+}
+
+/** The field checks shared by both formats, bound to one record. */
+function fieldChecks(
+  record: JsonObject,
+  at: string,
+  numberPath: string,
+  lexeme: (field: string) => string | undefined,
+) {
+  const checks = {
+    nonEmptyString(field: string): string {
+      const v = record[field]
+      if (typeof v !== 'string' || v.length === 0)
+        throw new Invalid(`${at}.${field}: expected a non-empty string, got ${JSON.stringify(v)}`)
+      return v
+    },
+    string(field: string): string {
+      const v = record[field]
+      if (typeof v !== 'string') throw new Invalid(`${at}.${field}: expected a string, got ${JSON.stringify(v)}`)
+      return v
+    },
+    finiteNumber(field: string): void {
+      // JSON has no NaN or infinity: a client that serialises one writes null, which is refused here.
+      const v = record[field]
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new Invalid(`${at}.${field}: expected a finite number, got ${JSON.stringify(v)}`)
+    },
+    /**
+     * A JSON integer within `[min, max]`, checked on the source text: `3.0` parses to the
+     * integer 3 but an integer field refuses it, and a value past 2^53 is compared exactly.
+     */
+    integer(field: string, [min, max]: readonly [bigint, bigint], what: string): void {
+      const v = record[field]
+      const text = lexeme(`${numberPath}.${field}`)
+      const inRange = text !== undefined && INTEGER.test(text) && BigInt(text) >= min && BigInt(text) <= max
+      if (typeof v !== 'number' || !inRange) {
+        throw new Invalid(`${at}.${field}: expected ${what}, got ${text ?? JSON.stringify(v)}`)
+      }
+    },
+    isNull(field: string): void {
+      if (record[field] !== null) {
+        throw new Invalid(`${at}.${field}: expected null, got ${JSON.stringify(record[field])}`)
+      }
+    },
+    createdAt(): void {
+      const createdAt = record['created_at']
+      if (typeof createdAt !== 'string' || !isRfc3339Utc(createdAt)) {
+        throw new Invalid(
+          `${at}.created_at: expected an RFC 3339 UTC timestamp ending in Z, got ${JSON.stringify(createdAt)}`,
+        )
+      }
+    },
+    lowerCaseMetric(): void {
+      const metric = checks.nonEmptyString('metric')
+      if (metric !== metric.toLowerCase()) {
+        throw new Invalid(`${at}.metric: must be lower-case, got ${JSON.stringify(metric)}`)
+      }
+    },
+    contextObject(): void {
+      if (!isObject(record['context']))
+        throw new Invalid(`${at}.context: expected a JSON object, got ${JSON.stringify(record['context'])}`)
+    },
+    pending(): void {
+      if (record['status'] !== 'Pending')
+        throw new Invalid(`${at}.status: expected "Pending", got ${JSON.stringify(record['status'])}`)
+    },
+    uuidV7(field: string): void {
+      const v = record[field]
+      if (typeof v !== 'string' || !UUID_V7.test(v))
+        throw new Invalid(`${at}.${field}: expected a hyphenated UUIDv7, got ${JSON.stringify(v)}`)
+    },
+  }
+  return checks
+}
+
+/**
+ * Checks one v0.9 record of `kind`; `lexeme(field)` gives a number's source text by its path below
+ * `records.<i>`. Returns the record's (space, name, version) as a JSON key.
+ */
+function checkRecordV09(
+  kind: KindV09,
+  body: Json | undefined,
+  element: string,
   lexeme: (field: string) => string | undefined,
 ): string {
-  let record: JsonObject
-  let numberPath = kind as string
-  if (kind === 'LLMDrift') {
-    if (!isObject(body)) throw new Invalid(`${at}: expected an object {"record": {...}}`)
-    exactFields(body, ['record'], at)
-    const inner = body['record']
-    at = `${at}.record`
-    numberPath = 'LLMDrift.record'
-    if (!isObject(inner)) throw new Invalid(`${at}: expected an object`)
-    record = inner
-  } else {
-    if (!isObject(body)) throw new Invalid(`${at}: expected an object`)
-    record = body
-  }
-  exactFields(record, FIELDS[kind], at)
+  const { record, at, numberPath } = unwrap(kind, body, element)
+  exactFields(record, FIELDS_V09[kind], at)
+  const check = fieldChecks(record, at, numberPath, lexeme)
+  // usize / u64 on the v0.9 server: a negative number is refused.
+  const unsigned = (field: string): void => check.integer(field, U64, 'a non-negative JSON integer')
 
-  const nonEmptyString = (field: string): string => {
-    const v = record[field]
-    if (typeof v !== 'string' || v.length === 0)
-      throw new Invalid(`${at}.${field}: expected a non-empty string, got ${JSON.stringify(v)}`)
-    return v
-  }
-  const finiteNumber = (field: string): void => {
-    // JSON has no NaN or infinity: a client that serialises one writes null, which is refused here.
-    const v = record[field]
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new Invalid(`${at}.${field}: expected a finite number, got ${JSON.stringify(v)}`)
-  }
-  const unsignedInteger = (field: string): void => {
-    const v = record[field]
-    const text = lexeme(`${numberPath}.${field}`)
-    // Checked on the source text: `3.0` parses to the integer 3 but a u64 field refuses it.
-    if (typeof v !== 'number' || text === undefined || !UNSIGNED_INTEGER.test(text) || !Number.isSafeInteger(v)) {
-      throw new Invalid(`${at}.${field}: expected a non-negative JSON integer, got ${text ?? JSON.stringify(v)}`)
-    }
-  }
-  const isNull = (field: string): void => {
-    if (record[field] !== null) throw new Invalid(`${at}.${field}: expected null, got ${JSON.stringify(record[field])}`)
-  }
-
-  const createdAt = record['created_at']
-  if (typeof createdAt !== 'string' || !isRfc3339Utc(createdAt)) {
-    throw new Invalid(
-      `${at}.created_at: expected an RFC 3339 UTC timestamp ending in Z, got ${JSON.stringify(createdAt)}`,
-    )
-  }
-  const space = nonEmptyString('space')
-  const name = nonEmptyString('name')
-  const version = nonEmptyString('version')
+  check.createdAt()
+  const space = check.nonEmptyString('space')
+  const name = check.nonEmptyString('name')
+  const version = check.nonEmptyString('version')
 
   switch (kind) {
     case 'Spc':
-      nonEmptyString('feature')
-      finiteNumber('value')
+      check.nonEmptyString('feature')
+      check.finiteNumber('value')
       break
     case 'Psi':
-      nonEmptyString('feature')
-      unsignedInteger('bin_id')
-      unsignedInteger('bin_count')
+      check.nonEmptyString('feature')
+      unsigned('bin_id')
+      unsigned('bin_count')
       break
-    case 'Custom': {
-      const metric = nonEmptyString('metric')
-      if (metric !== metric.toLowerCase())
-        throw new Invalid(`${at}.metric: must be lower-case, got ${JSON.stringify(metric)}`)
-      finiteNumber('value')
+    case 'Custom':
+      check.lowerCaseMetric()
+      check.finiteNumber('value')
       break
-    }
-    case 'LLMDrift': {
-      if (!isObject(record['context']))
-        throw new Invalid(`${at}.context: expected a JSON object, got ${JSON.stringify(record['context'])}`)
-      if (record['status'] !== 'Pending')
-        throw new Invalid(`${at}.status: expected "Pending", got ${JSON.stringify(record['status'])}`)
-      unsignedInteger('id')
-      const uid = record['uid']
-      if (typeof uid !== 'string' || !UUID_V7.test(uid))
-        throw new Invalid(`${at}.uid: expected a hyphenated UUIDv7, got ${JSON.stringify(uid)}`)
-      for (const field of [
-        'score',
-        'updated_at',
-        'processing_started_at',
-        'processing_ended_at',
-        'processing_duration',
-      ])
-        isNull(field)
+    case 'LLMDrift':
+      check.contextObject()
+      check.pending()
+      unsigned('id')
+      check.uuidV7('uid')
+      for (const field of ['score', 'updated_at', 'processing_started_at', 'processing_ended_at']) check.isNull(field)
+      check.isNull('processing_duration')
       break
-    }
   }
   return JSON.stringify([space, name, version])
+}
+
+/**
+ * Checks one 0.25 record of `kind` (`SCOUTER_WIRE_0_25.md`); `lexeme(field)` gives a number's
+ * source text by its path below `records.<i>`. Returns the uid of the profile it belongs to.
+ */
+function checkRecordV025(
+  kind: KindV025,
+  body: Json | undefined,
+  element: string,
+  lexeme: (field: string) => string | undefined,
+): string {
+  const { record, at, numberPath } = unwrap(kind, body, element)
+  exactFields(record, FIELDS_V025[kind], at)
+  const check = fieldChecks(record, at, numberPath, lexeme)
+  // i32 on the server; a bin id or count is never negative (the real client never sends one).
+  const i32Count = (field: string): void => check.integer(field, [0n, I32[1]], 'a non-negative JSON integer within i32')
+  const i32 = (field: string): void => check.integer(field, I32, 'a JSON integer within i32')
+
+  check.createdAt()
+  check.nonEmptyString('uid')
+  i32('entity_id')
+
+  switch (kind) {
+    case 'Spc':
+      check.nonEmptyString('feature')
+      check.finiteNumber('value')
+      return record['uid'] as string
+    case 'Psi':
+      check.nonEmptyString('feature')
+      i32Count('bin_id')
+      i32Count('bin_count')
+      return record['uid'] as string
+    case 'Custom':
+      check.lowerCaseMetric()
+      check.finiteNumber('value')
+      return record['uid'] as string
+    case 'GenAIEval': {
+      check.string('record_id')
+      check.string('session_id')
+      check.uuidV7('uid')
+      check.contextObject()
+      check.integer('id', I64, 'a JSON integer within i64')
+      for (const field of ['updated_at', 'processing_started_at', 'processing_ended_at', 'processing_duration'])
+        check.isNull(field)
+      const entityUid = check.nonEmptyString('entity_uid')
+      check.pending()
+      if (record['entity_type'] !== 'GenAI')
+        throw new Invalid(`${at}.entity_type: expected "GenAI", got ${JSON.stringify(record['entity_type'])}`)
+      check.integer('retry_count', [0n, I32[1]], 'a non-negative JSON integer within i32')
+      const traceId = record['trace_id']
+      if (traceId !== null && (typeof traceId !== 'string' || !TRACE_ID.test(traceId)))
+        throw new Invalid(`${at}.trace_id: expected null or 32 hex digits, got ${JSON.stringify(traceId)}`)
+      const tags = record['tags']
+      if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string'))
+        throw new Invalid(`${at}.tags: expected an array of strings, got ${JSON.stringify(tags)}`)
+      return entityUid
+    }
+  }
 }
