@@ -20,7 +20,7 @@ test('EvalRecord: identity stamped when built, defaults for id and sessionId', (
   // The uid encodes the same millisecond as createdAt (UUIDv7: 48-bit ms timestamp first).
   t.is(parseInt(record.uid.replace(/-/g, '').slice(0, 12), 16), at)
   const given = new EvalRecord({ context: {}, id: 'r-1', sessionId: 'session-a', traceId: 'ABCDEF0123456789abcdef0123456789' })
-  t.like(given, { id: 'r-1', sessionId: 'session-a', traceId: 'ABCDEF0123456789abcdef0123456789' })
+  t.like(given, { id: 'r-1', sessionId: 'session-a', traceId: 'abcdef0123456789abcdef0123456789' }, 'trace ids go out in lower case, as the original sends them')
 })
 
 test('EvalRecord: bad arguments are TypeErrors naming the field', (t) => {

@@ -42,7 +42,8 @@ test('0.25: every kind publishes uid records with exact numbers, beside an uncha
   // SPC: 25 rows (one full chunk) then 2 more (a partial chunk at shutdown).
   for (let i = 0; i < 27; i++) queues.get('spc').insert(Features.fromObject({ feature_0: i, feature_1: 1, color: i % 2 === 0 ? 'red' : 'blue' }))
   // PSI: feature_0 bins (-inf,1] (1,2] ... (9,inf); color codes blue 0, green 1, red 2.
-  for (const value of [0.5, 1, 1.5, 9.5, 100]) queues.get('psi').insert(Features.fromObject({ feature_0: value }))
+  // Infinities: the 0.25 client skips non-finite values, so they are dropped and counted here.
+  for (const value of [0.5, 1, 1.5, 9.5, 100, Infinity, -Infinity]) queues.get('psi').insert(Features.fromObject({ feature_0: value }))
   for (const color of ['red', 'red', 'green']) queues.get('psi').insert(Features.fromObject({ color }))
   queues.get('custom').insert(Metrics.fromObject({ mae: 1, mape: 2 }))
   queues.get('custom').insert(Metrics.fromObject({ mae: 4 }))
@@ -51,6 +52,7 @@ test('0.25: every kind publishes uid records with exact numbers, beside an uncha
   queues.get('genai').insert(evalRecord)
   const stats = await queues.shutdown()
   for (const alias of ['spc', 'psi', 'custom', 'genai', 'old'] as const) t.like(stats[alias], { pending: 0, failed: 0, dropped: 0 }, alias)
+  t.is(stats.psi.droppedValues, 2, '+inf and -inf of a numeric feature')
   const documents = readLines(path)
   const records = documents.flatMap((doc) => doc.records as unknown as Array<Record<string, Record<string, unknown>>>)
   for (const record of records) {

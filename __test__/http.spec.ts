@@ -9,12 +9,13 @@ import test from 'ava'
 
 import { HttpConfig, Metrics, ScouterQueue, TransportError, type ScouterQueueError } from '../ts/index'
 import { toBinding } from '../ts/config/transports'
-import { assertKnownSet, assertKnownStats, insertKnownSet } from './helpers/brokers'
+import { assertKnownSet, assertKnownStats, insertKnownSet, knownSetProfiles } from './helpers/brokers'
 import { withEnv } from './helpers/env'
-import { profiles } from './helpers/fixtures'
+import { profiles, uidProfiles } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
 
 const drifts = (server: ScouterTestServer) => server.requests.filter((r) => r.path === '/scouter/drift')
+const messages = (server: ScouterTestServer) => server.requests.filter((r) => r.path === '/scouter/message')
 const logins = (server: ScouterTestServer) => server.requests.filter((r) => r.path === '/scouter/auth/login')
 
 async function customQueue(server: ScouterTestServer, options: ConstructorParameters<typeof HttpConfig>[0] = {}, errors: ScouterQueueError[] = []) {
@@ -23,16 +24,19 @@ async function customQueue(server: ScouterTestServer, options: ConstructorParame
   })
 }
 
-test('HTTP: logs in, then every drift kind is accepted by the server exactly', async (t) => {
+test('HTTP: logs in, then every drift kind of both formats is accepted by the server exactly', async (t) => {
   const server = await ScouterTestServer.start({ username: 'svc', password: 'pw' })
-  const queues = await ScouterQueue.fromPath(profiles, new HttpConfig({ serverUri: server.uri, username: 'svc', password: 'pw' }))
+  const queues = await ScouterQueue.fromPath(knownSetProfiles, new HttpConfig({ serverUri: server.uri, username: 'svc', password: 'pw' }))
   const known = insertKnownSet(queues)
   assertKnownStats(t, await queues.flush())
   assertKnownSet(t, server.documents(), known)
   t.is(server.logins(), 1, 'one login serves every publish')
   const login = logins(server)[0]!
   t.like(login.headers, { username: 'svc', password: 'pw' })
-  for (const request of drifts(server)) {
+  t.is(drifts(server).length, 4, 'v0.9 documents go to /scouter/drift')
+  t.is(messages(server).length, 2, '0.25 documents go to /scouter/message')
+  t.is(server.documents('v0.25').length, 2)
+  for (const request of [...drifts(server), ...messages(server)]) {
     t.is(request.method, 'POST')
     t.is(request.headers['content-type'], 'application/json')
     t.regex(request.headers.authorization!, /^Bearer \S+$/)
@@ -75,6 +79,25 @@ test('HTTP: a refreshed token in a response replaces the old one', async (t) => 
   t.deepEqual(drifts(server).map((r) => r.status), [200, 200])
   t.is(server.logins(), 1)
   t.like(stats.custom, { published: 2 })
+  await queues.shutdown()
+  await server.close()
+})
+
+test('HTTP: 0.25 documents take the token each answer hands back, as v0.9 ones do', async (t) => {
+  const server = await ScouterTestServer.start()
+  const queues = await ScouterQueue.fromPath({ custom: uidProfiles.custom }, new HttpConfig({ serverUri: server.uri }))
+  server.rotateTokensOnEveryPost(true)
+  for (let i = 0; i < 3; i++) {
+    queues.get('custom').insert(Metrics.fromObject({ mae: i }))
+    await queues.flush()
+  }
+  const posts = messages(server)
+  t.deepEqual(posts.map((r) => r.status), [200, 200, 200], 'a stale token would have been refused with 401')
+  for (let i = 1; i < posts.length; i++) {
+    t.is(posts[i]!.headers.authorization, posts[i - 1]!.responseHeaders.authorization, `POST ${i} uses the token of answer ${i - 1}`)
+  }
+  t.is(server.logins(), 1)
+  t.deepEqual(server.documents('v0.25').map((doc) => doc.records.map((r) => ('Custom' in r ? r.Custom.value : null))), [[0], [1], [2]])
   await queues.shutdown()
   await server.close()
 })

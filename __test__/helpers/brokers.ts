@@ -66,13 +66,13 @@ export interface KnownSet {
  * PSI feature_0 0.5, 1.5, 1.5, 9.5 and color red, blue; SPC feature_0 1, 2, 6 with feature_1
  * -1 x3; Custom (both formats) mae 1, 2 and mape 4; one LLM record; one eval record.
  */
-export function insertKnownSet(queues: ScouterQueue): KnownSet {
+export function insertKnownSet(queues: ScouterQueue<keyof typeof knownSetProfiles>): KnownSet {
   const psi = queues.get('psi')
   for (const value of [0.5, 1.5, 1.5, 9.5]) psi.insert(new Features([Feature.float('feature_0', value)]))
   psi.insert(Features.fromObject({ color: 'red' }))
   psi.insert(Features.fromObject({ color: 'blue' }))
   for (const value of [1, 2, 6]) queues.get('spc').insert(Features.fromObject({ feature_0: value, feature_1: -1 }))
-  for (const alias of ['custom', 'custom25']) {
+  for (const alias of ['custom', 'custom25'] as const) {
     queues.get(alias).insert(Metrics.fromObject({ mae: 1, mape: 4 }))
     queues.get(alias).insert(Metrics.fromObject({ mae: 2 }))
   }

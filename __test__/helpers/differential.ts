@@ -250,7 +250,7 @@ export function ourItem(insert: InsertSpec): unknown {
   if ('metrics' in insert) return new Metrics(insert.metrics.map((m) => new Metric(m.name, number(m.value))))
   if ('llm' in insert) {
     const { context, prompt } = insert.llm
-    return new LLMRecord(prompt === undefined ? { context } : { context, prompt })
+    return new LLMRecord((prompt === undefined ? { context } : { context, prompt }) as never)
   }
   const EvalRecord = evalRecordConstructor()
   const { context, id, session_id: sessionId, trace_id: traceId, tags } = insert.eval

@@ -161,7 +161,10 @@ impl QueueBus {
     let parts = (chain, options, sink, spool);
     match profile.spec {
       ProfileSpec::Spc(spec) => Self::with_aggregator(identity, SpcAggregator::new(spec), parts),
-      ProfileSpec::Psi(spec) => Self::with_aggregator(identity, PsiAggregator::new(spec), parts),
+      ProfileSpec::Psi(spec) => {
+        let infinities = identity.format.spec().psi_infinities;
+        Self::with_aggregator(identity, PsiAggregator::new(spec, infinities), parts)
+      }
       ProfileSpec::Custom(spec) => {
         Self::with_aggregator(identity, CustomAggregator::new(spec), parts)
       }

@@ -16,7 +16,7 @@ export interface EvalRecordInit {
   id?: string
   /** The session the record belongs to; a fresh UUIDv7 when absent. */
   sessionId?: string
-  /** The trace it belongs to: exactly 32 hex digits (an OpenTelemetry trace id). */
+  /** The trace it belongs to: exactly 32 hex digits (an OpenTelemetry trace id); sent in lower case, as the original does. */
   traceId?: string
 }
 
@@ -43,7 +43,7 @@ export class EvalRecord {
   readonly id: string
   /** The session id, given or generated. */
   readonly sessionId: string
-  /** The trace id, or `null`. */
+  /** The trace id in lower case, or `null`. */
   readonly traceId: string | null
   /**
    * What crosses into native code, kept where no caller can change it (the public fields above
@@ -99,7 +99,7 @@ export class EvalRecord {
     this.#contextJson = contextJson
     this.id = this.#id = id ?? ''
     this.sessionId = this.#sessionId = sessionId ?? (identity[2] as string)
-    this.traceId = (traceId as string | null | undefined) ?? null
+    this.traceId = typeof traceId === 'string' ? traceId.toLowerCase() : null
     this.#traceId = this.traceId ?? ''
   }
 

@@ -153,7 +153,7 @@ proptest! {
       ],
       feature_map: Default::default(),
     };
-    let mut aggregator = PsiAggregator::new(spec);
+    let mut aggregator = PsiAggregator::new(spec, true);
     let out = aggregator.aggregate(as_runs(2, &rows, &cuts, merged), at());
     let numeric_bin = |v: f64| -> Option<usize> {
       if v == f64::NEG_INFINITY { return Some(0); }

@@ -18,11 +18,13 @@ pub struct PsiAggregator {
 }
 
 impl PsiAggregator {
-  pub fn new(spec: PsiSpec) -> Self {
+  /// `infinities`: whether a numeric feature's infinite values count in the end bins (the
+  /// format's `psi_infinities`), or are dropped as unusable.
+  pub fn new(spec: PsiSpec, infinities: bool) -> Self {
     let finders = spec
       .features
       .iter()
-      .map(|feature| BinFinder::new(&feature.bins))
+      .map(|feature| BinFinder::new(&feature.bins, infinities))
       .collect();
     PsiAggregator { spec, finders }
   }
@@ -43,6 +45,8 @@ enum FinderKind {
   Numeric {
     lowers: Vec<f64>,
     uppers: Vec<f64>,
+    /// Whether -inf and +inf find the end bins, or no bin.
+    infinities: bool,
   },
   Category,
 }
@@ -51,13 +55,14 @@ enum FinderKind {
 const LINEAR_SEARCH_BINS: usize = 32;
 
 impl BinFinder {
-  pub fn new(bins: &PsiBins) -> Self {
+  pub fn new(bins: &PsiBins, infinities: bool) -> Self {
     match bins {
       PsiBins::Numeric(bins) => BinFinder {
         ids: bins.iter().map(|bin| bin.id).collect(),
         kind: FinderKind::Numeric {
           lowers: bins.iter().map(|bin| bin.lower).collect(),
           uppers: bins.iter().map(|bin| bin.upper).collect(),
+          infinities,
         },
       },
       PsiBins::Category(ids) => BinFinder {
@@ -78,12 +83,19 @@ impl BinFinder {
   #[inline]
   pub fn find(&self, value: f64) -> Option<usize> {
     match &self.kind {
-      FinderKind::Numeric { lowers, uppers } => {
-        if value.is_nan() {
-          return None;
-        }
-        if value == f64::NEG_INFINITY {
-          return (*lowers.first()? == f64::NEG_INFINITY).then_some(0);
+      FinderKind::Numeric {
+        lowers,
+        uppers,
+        infinities,
+      } => {
+        if !value.is_finite() {
+          if value.is_nan() || !infinities {
+            return None;
+          }
+          if value == f64::NEG_INFINITY {
+            return (*lowers.first()? == f64::NEG_INFINITY).then_some(0);
+          }
+          // +inf: the search below finds the bin whose upper limit is +inf, if there is one.
         }
         // The first bin whose upper limit reaches `value`.
         let index = if uppers.len() <= LINEAR_SEARCH_BINS {
@@ -163,7 +175,7 @@ mod tests {
   use crate::core::profile::{DriftProfile, NumericBin, ProfileSpec};
 
   fn bin_index(bins: &PsiBins, value: f64) -> Option<usize> {
-    BinFinder::new(bins).find(value)
+    BinFinder::new(bins, true).find(value)
   }
 
   fn fixture() -> PsiAggregator {
@@ -175,7 +187,7 @@ mod tests {
     let ProfileSpec::Psi(spec) = profile.spec else {
       panic!()
     };
-    PsiAggregator::new(spec)
+    PsiAggregator::new(spec, true)
   }
 
   /// (feature, bin_id, bin_count) of each record.
@@ -233,6 +245,35 @@ mod tests {
     let got = numeric(&[f64::INFINITY, f64::NEG_INFINITY, f64::MAX]);
     assert_eq!(got[0], (1, 1));
     assert_eq!(got[9], (10, 2));
+  }
+
+  #[test]
+  fn without_infinities_they_are_dropped_and_counted_like_nan() {
+    let bins = PsiBins::Numeric(vec![
+      NumericBin {
+        id: 1,
+        lower: f64::NEG_INFINITY,
+        upper: 0.0,
+      },
+      NumericBin {
+        id: 2,
+        lower: 0.0,
+        upper: f64::INFINITY,
+      },
+    ]);
+    let finder = BinFinder::new(&bins, false);
+    assert_eq!(finder.find(f64::INFINITY), None);
+    assert_eq!(finder.find(f64::NEG_INFINITY), None);
+    assert_eq!(finder.find(f64::NAN), None);
+    assert_eq!(finder.find(-f64::MAX), Some(0));
+    assert_eq!(finder.find(f64::MAX), Some(1));
+    let with = BinFinder::new(&bins, true);
+    assert_eq!(with.find(f64::INFINITY), Some(1));
+    assert_eq!(with.find(f64::NEG_INFINITY), Some(0));
+    // Category codes are unaffected: an infinite code has no bin either way.
+    let category = BinFinder::new(&PsiBins::Category(vec![0, 1]), false);
+    assert_eq!(category.find(1.0), Some(1));
+    assert_eq!(category.find(f64::INFINITY), None);
   }
 
   #[test]
@@ -353,7 +394,7 @@ mod tests {
         })
         .collect();
       bins[3].lower = 3.5; // (3.5, 4]: values in (3, 3.5] have no bin
-      let finder = BinFinder::new(&PsiBins::Numeric(bins.clone()));
+      let finder = BinFinder::new(&PsiBins::Numeric(bins.clone()), true);
       let mut values = vec![f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN, -0.0];
       for i in -2..=(width as i32 + 2) {
         for frac in [-0.25, 0.0, 0.25, 0.5, 0.75] {

@@ -41,6 +41,10 @@ pub struct FormatSpec {
   pub sampled_per_document: Option<usize>,
   /// Rows per PSI document.
   pub psi_rows: usize,
+  /// Whether an infinite value of a numeric PSI feature counts in the end bin (+inf in the last,
+  /// -inf in a first bin from -inf), as the v0.9 client counts +inf; or is dropped as unusable,
+  /// as the 0.25 client skips every non-finite value.
+  pub psi_infinities: bool,
   /// Kinds that also publish on the `flushIntervalMs` timer.
   pub timer_kinds: &'static [DriftKind],
 }
@@ -57,6 +61,7 @@ const V0_9: FormatSpec = FormatSpec {
   ],
   sampled_per_document: None,
   psi_rows: 1000,
+  psi_infinities: true,
   timer_kinds: &[DriftKind::Psi, DriftKind::Custom],
 };
 
@@ -72,6 +77,7 @@ const V0_25: FormatSpec = FormatSpec {
   ],
   sampled_per_document: Some(25),
   psi_rows: 1000,
+  psi_infinities: false,
   timer_kinds: &[DriftKind::Psi, DriftKind::Custom, DriftKind::GenAi],
 };
 
