@@ -128,6 +128,7 @@ test.serial('malformed eval records crossing N-API directly are refused with an 
   const original = proto.pushEval
   let nativeQueue: native.BindingQueue | undefined
   proto.pushEval = function (this: native.BindingQueue, fields: string[]) {
+    // oxlint-disable-next-line typescript/no-this-alias -- capturing the receiver is the point
     nativeQueue = this
     return original.call(this, fields)
   }

@@ -10,7 +10,7 @@ import { inspect } from 'node:util'
 import { Metrics, RedisConfig, ScouterQueue, type ScouterQueueError, type ServerRecords } from '../ts/index'
 import { KNOWN_SET_DOCUMENTS, assertKnownSet, assertKnownStats, insertKnownSet, knownSetProfiles, restartBroker, startBroker, stopBroker, uniqueName, waitFor } from './helpers/brokers'
 import { withEnv } from './helpers/env'
-import { customValues, profiles } from './helpers/fixtures'
+import { profiles } from './helpers/fixtures'
 
 const ADDRESS = 'redis://127.0.0.1:6379'
 

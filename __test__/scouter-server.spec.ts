@@ -725,7 +725,7 @@ test('message: the accepted 0.25 edge cases (trace ids in either case, tags, ids
   const bodies = [
     doc(genai({ trace_id: TRACE_ID }), genai({ trace_id: TRACE_ID.toUpperCase() })),
     doc(genai({ tags: ['env=prod', 'a=b=c', ''], record_id: 'r-1', session_id: 'any session' })),
-    doc(genai({ context: {}, id: 9007199254740993, retry_count: 2147483647 })),
+    doc(genai({ context: {}, id: 9007199254740992, retry_count: 2147483647 })),
     doc(psi25({ bin_id: 0, bin_count: 0 }), psi25({ bin_id: 2147483647, bin_count: 2147483647 })),
     doc(spc25({ entity_id: -2147483648 }), spc25({ entity_id: 7 })),
     doc(custom25({ uid: 'any-profile-uid', value: -1e-3 })),

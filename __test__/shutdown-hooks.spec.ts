@@ -468,7 +468,7 @@ test.serial('no listener piles up: 20 instances opened, hooked and shut down lea
   await new Promise((resolve) => setImmediate(resolve))
   process.off('warning', onWarning)
   t.deepEqual(
-    warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning' || /^SCOUTER_/.test((warning as { code?: string }).code ?? '')),
+    warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning' || ((warning as { code?: string }).code ?? '').startsWith('SCOUTER_')),
     [],
   )
 })

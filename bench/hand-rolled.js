@@ -24,7 +24,7 @@ class HandRolledPsi {
       spec.features[f].bins.map((b) => ({ id: b.id, lower: b.lower_limit === '-inf' ? -Infinity : b.lower_limit, upper: b.upper_limit === 'inf' ? Infinity : b.upper_limit })),
     )
     this.meta = { space: spec.config.space, name: spec.config.name, version: spec.config.version }
-    this.counts = FEATURES.map((_, k) => new Array(this.bins[k].length).fill(0))
+    this.counts = FEATURES.map((_, k) => Array.from({ length: this.bins[k].length }, () => 0))
     this.rows = 0
     this.sends = []
   }

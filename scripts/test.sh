@@ -23,6 +23,7 @@ echo "test: typecheck (facade, tests, examples; a strict ESM + CJS consumer)"
 npx tsc -p tsconfig.json || status=1
 npx tsc -p examples/typescript || status=1
 npx tsc -p examples/typescript-bare || status=1
+npm run --silent lint || status=1
 
 # Before ava: __test__/differential.spec.ts runs them. A failed install fails that spec (with the
 # reason), not the whole run.

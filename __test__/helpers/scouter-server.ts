@@ -283,7 +283,7 @@ export class ScouterTestServer {
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
       // Held requests are not waited for: they are recorded as `abandoned`, their sockets destroyed below.
-      for (const abandon of [...this.held]) abandon()
+      for (const abandon of Array.from(this.held)) abandon()
       this.server.close(() => resolve())
       // Node >= 18.2: without this, an idle keep-alive socket holds close() open for seconds.
       this.server.closeAllConnections?.()
@@ -568,6 +568,7 @@ export interface Parsed {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+// oxlint-disable-next-line no-control-regex -- JSON strings may not hold raw control characters: this is the rule.
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y
 const WHITESPACE = /[ \t\n\r]*/y
 
