@@ -24,6 +24,7 @@ npx tsc -p tsconfig.json || status=1
 npx tsc -p examples/typescript || status=1
 npx tsc -p examples/typescript-bare || status=1
 npm run --silent lint || status=1
+npm run --silent docs || status=1   # the API reference: every public item documented
 
 # Before ava: __test__/differential.spec.ts runs them. A failed install fails that spec (with the
 # reason), not the whole run.

@@ -15,15 +15,19 @@ export type BreakerState = 'closed' | 'open' | 'half-open'
  * traffic fails back to it).
  */
 export interface TransportStateEvent {
+  /** What kind of event this is. */
   type: 'transport-state'
   /** The transport's name (`'kafka'`, `'file'`...). */
   transport: string
   /** Its position in the list given to `fromPath`, from 0. */
   index: number
+  /** The state of its circuit breaker before. */
   from: BreakerState
+  /** The state of its circuit breaker now. */
   to: BreakerState
   /** Why, e.g. `'5 documents in a row failed; the last: kafka transport: ...'`. */
   reason: string
+  /** When it changed. */
   at: Date
 }
 

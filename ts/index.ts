@@ -3,10 +3,10 @@
  */
 export { ScouterQueue, type ScouterQueueOptions, type ScouterQueueStats, type FileUrl } from './scouter-queue'
 export type { ShutdownHooksOptions, ShutdownSignal } from './shutdown-hooks'
-export { Queue, type DriftKind, type QueueItem, type WireFormat } from './queue'
+export { Queue, type DriftKind, type ItemOf, type QueueItem, type WireFormat } from './queue'
 export { Feature, Features, type FeatureKind, type FeatureValue } from './builders/feature'
 export { Metric, Metrics } from './builders/metric'
-export { LLMRecord, type LLMRecordInit, type JsonValue, type JsonObject } from './builders/llm-record'
+export { LLMRecord, type LLMRecordInit, type JsonValue, type JsonObject, type WithToJson } from './builders/llm-record'
 export { EvalRecord, type EvalRecordInit } from './builders/eval-record'
 export {
   FileConfig,
@@ -27,6 +27,10 @@ export {
 export type { QueueStats, TransportStats } from './stats'
 export type { ScouterQueueEvent, TransportStateEvent, BreakerState } from './events'
 export type {
+  RecordBase,
+  LLMRecordBody,
+  UidRecordBase,
+  GenAIEvalRecordBody,
   ServerRecords,
   ServerRecord,
   UidServerRecords,

@@ -146,7 +146,9 @@ const NUMBER_OPTIONS = [
  * library; any `URL` fits.
  */
 export interface FileUrl {
+  /** The whole URL, `file:///...`. */
   readonly href: string
+  /** `'file:'` for a usable one. */
   readonly protocol: string
 }
 

@@ -17,7 +17,10 @@ import { contextJsonOf, jsonOf } from './json-fields'
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject | WithToJson
 
 /** An object that says itself how it serializes (a `Date`, a class with `toJSON`). */
-export type WithToJson = { toJSON(key?: string): unknown }
+export type WithToJson = {
+  /** What `JSON.stringify` writes in its place. */
+  toJSON(key?: string): unknown
+}
 
 /** A JSON object: what a record's context must be. */
 export type JsonObject = { readonly [key: string]: JsonValue | undefined }
