@@ -14,6 +14,7 @@ export {
   RabbitMQConfig,
   RedisConfig,
   HttpConfig,
+  GrpcConfig,
   type FileConfigOptions,
   type MockConfigOptions,
   type KafkaConfigOptions,
@@ -21,6 +22,7 @@ export {
   type RabbitMQConfigOptions,
   type RedisConfigOptions,
   type HttpConfigOptions,
+  type GrpcConfigOptions,
   type TransportConfig,
 } from './config/transports'
 export type { QueueStats, TransportStats } from './stats'
