@@ -107,6 +107,15 @@ export interface BindingFileConfig {
   path: string
 }
 
+/** Scouter gRPC API options. */
+export interface BindingGrpcConfig {
+  serverUri: string
+  username: string
+  password: string
+  timeoutMs: number
+  connectTimeoutMs: number
+}
+
 /** Scouter HTTP API options. */
 export interface BindingHttpConfig {
   serverUri: string
@@ -209,13 +218,14 @@ export interface BindingSlot {
 
 /** The transport, with its options resolved. Exactly the object for `kind` is set. */
 export interface BindingTransportConfig {
-  /** `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"` or `"http"`. */
+  /** `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"`, `"http"` or `"grpc"`. */
   kind: string
   file?: BindingFileConfig
   kafka?: BindingKafkaConfig
   rabbitmq?: BindingRabbitMqConfig
   redis?: BindingRedisConfig
   http?: BindingHttpConfig
+  grpc?: BindingGrpcConfig
   /** Retries after the first attempt. */
   maxRetries?: number
 }

@@ -19,6 +19,7 @@ import {
   ConfigError,
   Features,
   FileConfig,
+  GrpcConfig,
   HttpConfig,
   KafkaConfig,
   MockConfig,
@@ -46,7 +47,7 @@ const ENV_VARS = [
   'SCOUTER_FILE_PATH', 'KAFKA_BROKERS', 'SCOUTER_KAFKA_TOPIC', 'KAFKA_TOPIC', 'KAFKA_USERNAME', 'KAFKA_KEY', 'KAFKA_PASSWORD',
   'KAFKA_SECRET', 'KAFKA_SECURITY_PROTOCOL', 'KAFKA_SASL_MECHANISM', 'RABBITMQ_ADDR', 'RABBITMQ_HOST', 'RABBITMQ_PORT',
   'RABBITMQ_USERNAME', 'RABBITMQ_PASSWORD', 'RABBITMQ_QUEUE', 'REDIS_ADDR', 'REDIS_CHANNEL', 'SCOUTER_SERVER_URI',
-  'SCOUTER_USERNAME', 'SCOUTER_PASSWORD', 'SCOUTER_AUTH_TOKEN',
+  'SCOUTER_USERNAME', 'SCOUTER_PASSWORD', 'SCOUTER_AUTH_TOKEN', 'SCOUTER_GRPC_URI',
 ]
 const noEnv = Object.fromEntries(ENV_VARS.map((name) => [name, undefined]))
 
@@ -229,6 +230,18 @@ const networkConfigs: Array<[string, fc.Arbitrary<Record<string, unknown>>, (opt
     'HttpConfig',
     options({ serverUri: stringy, username: stringy, password: stringy, authToken: stringy, timeoutMs: mostly(fc.integer({ min: 1, max: MAX_DURATION_MS })), maxRetries: retries }),
     (o) => new HttpConfig(o),
+  ],
+  [
+    'GrpcConfig',
+    options({
+      serverUri: mostly(fc.oneof(text, fc.constantFrom('http://127.0.0.1:50051', 'https://u:p@localhost:50051', 'HTTP://h:1/x', 'http://a b:1', 'https://[::1]:50051'))),
+      username: stringy,
+      password: stringy,
+      timeoutMs: mostly(fc.integer({ min: 1, max: MAX_DURATION_MS })),
+      connectTimeoutMs: mostly(fc.integer({ min: 1, max: MAX_DURATION_MS })),
+      maxRetries: retries,
+    }),
+    (o) => new GrpcConfig(o),
   ],
 ]
 

@@ -15,6 +15,7 @@ export {
   RabbitMQConfig,
   RedisConfig,
   HttpConfig,
+  GrpcConfig,
   type FileConfigOptions,
   type MockConfigOptions,
   type KafkaConfigOptions,
@@ -22,6 +23,7 @@ export {
   type RabbitMQConfigOptions,
   type RedisConfigOptions,
   type HttpConfigOptions,
+  type GrpcConfigOptions,
   type TransportConfig,
 } from './config/transports'
 export type { QueueStats, TransportStats } from './stats'

@@ -13,7 +13,8 @@ use crate::core::error::{QueueError, Result};
 use crate::core::queue::QueueOptions;
 use crate::core::spool::{SpoolOptions, SpoolSync};
 use crate::core::transport::{
-  BreakerOptions, FileConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig, TransportConfig,
+  BreakerOptions, FileConfig, GrpcConfig, HttpConfig, KafkaConfig, RabbitMqConfig, RedisConfig,
+  TransportConfig,
 };
 
 /// Which drift profile file each alias uses.
@@ -26,13 +27,14 @@ pub struct BindingProfileSource {
 /// The transport, with its options resolved. Exactly the object for `kind` is set.
 #[napi(object)]
 pub struct BindingTransportConfig {
-  /// `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"` or `"http"`.
+  /// `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"`, `"http"` or `"grpc"`.
   pub kind: String,
   pub file: Option<BindingFileConfig>,
   pub kafka: Option<BindingKafkaConfig>,
   pub rabbitmq: Option<BindingRabbitMqConfig>,
   pub redis: Option<BindingRedisConfig>,
   pub http: Option<BindingHttpConfig>,
+  pub grpc: Option<BindingGrpcConfig>,
   /// Retries after the first attempt.
   pub max_retries: Option<u32>,
 }
@@ -72,6 +74,16 @@ pub struct BindingHttpConfig {
   pub password: String,
   pub auth_token: String,
   pub timeout_ms: f64,
+}
+
+/// Scouter gRPC API options.
+#[napi(object)]
+pub struct BindingGrpcConfig {
+  pub server_uri: String,
+  pub username: String,
+  pub password: String,
+  pub timeout_ms: f64,
+  pub connect_timeout_ms: f64,
 }
 
 /// Queue options shared by every alias.
@@ -200,6 +212,19 @@ impl BindingTransportConfig {
           auth_token: http.auth_token,
           max_retries,
         }))
+      }
+      "grpc" => {
+        let grpc = self.grpc.ok_or_else(|| missing("gRPC"))?;
+        let config = GrpcConfig {
+          timeout: duration("timeoutMs", grpc.timeout_ms, false)?,
+          connect_timeout: duration("connectTimeoutMs", grpc.connect_timeout_ms, false)?,
+          server_uri: grpc.server_uri,
+          username: grpc.username,
+          password: grpc.password,
+          max_retries,
+        };
+        config.check()?;
+        Ok(TransportConfig::Grpc(config))
       }
       "mock" => {
         let store =

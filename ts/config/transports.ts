@@ -483,6 +483,101 @@ export class HttpConfig extends PrintableConfig {
   }
 }
 
+/** Options of {@link GrpcConfig}. Each falls back to its environment variable, then its default. */
+export interface GrpcConfigOptions {
+  /**
+   * `http://host:port` (plaintext HTTP/2) or `https://host:port` (TLS, trusting the system's
+   * certificate authorities). Env: `SCOUTER_GRPC_URI`. @default 'http://localhost:50051'
+   *
+   * Credentials in it (`http://user:pass@host:50051`) are taken out as for {@link HttpConfig}: the
+   * config keeps and shows the URI without them, and they log in unless `username`/`password` are
+   * given as options.
+   */
+  serverUri?: string
+  /** Env: `SCOUTER_USERNAME`. @default 'admin' */
+  username?: string
+  /** Env: `SCOUTER_PASSWORD`. @default 'admin'. Never printed. */
+  password?: string
+  /** Each call (`Login`, `InsertMessage`) is abandoned after this long; also the call's deadline on the server. @default 60000 */
+  timeoutMs?: number
+  /**
+   * Connecting (TCP, and the TLS handshake for `https://`) is abandoned after this long. The channel
+   * connects on first use: to fail `fromPath` when the server cannot be reached, give `fromPath`
+   * the `connectTimeoutMs` option. @default 10000
+   */
+  connectTimeoutMs?: number
+  /** Retries of a failed call (`UNAVAILABLE`, `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED`, no answer) after the first. @default 3 */
+  maxRetries?: number
+}
+
+/**
+ * The Scouter server's gRPC API (`scouter.grpc.v1`): logs in once (`AuthService/Login`), then sends
+ * each document to `MessageService/InsertMessage` with `authorization: Bearer <token>`; a token in
+ * a response's `x-refreshed-token` header replaces it, an `UNAUTHENTICATED` answer logs in again.
+ * `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED` and calls that got no answer are retried
+ * with backoff; any other status fails the publish without retry.
+ *
+ * @example new GrpcConfig({ serverUri: 'http://localhost:50051', username: 'admin', password: 'admin' })
+ */
+export class GrpcConfig extends PrintableConfig {
+  readonly kind = 'grpc' as const
+  readonly serverUri: string
+  readonly username: string
+  readonly timeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly maxRetries: number
+  readonly #password: string
+
+  constructor(options: GrpcConfigOptions = {}) {
+    super()
+    const given = splitUserinfo(resolveString('serverUri', options.serverUri, ['SCOUTER_GRPC_URI'], 'http://localhost:50051'))
+    if (!/^https?:\/\/[^/?#]/i.test(given.uri)) {
+      throw new ConfigError(`option \`serverUri\` must be an http:// or https:// URI with a host, got ${JSON.stringify(redactUrl(given.uri).slice(0, 200))}`)
+    }
+    this.serverUri = given.uri
+    this.username =
+      options.username === undefined && given.username !== undefined
+        ? given.username
+        : resolveString('username', options.username, ['SCOUTER_USERNAME'], 'admin')
+    this.#password =
+      options.password === undefined && given.password !== undefined
+        ? given.password
+        : resolveString('password', options.password, ['SCOUTER_PASSWORD'], 'admin')
+    this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1, MAX_DURATION_MS)
+    this.connectTimeoutMs = resolveInteger('connectTimeoutMs', options.connectTimeoutMs, [], 10_000, 1, MAX_DURATION_MS)
+    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      serverUri: this.serverUri,
+      username: this.username,
+      password: REDACTED,
+      timeoutMs: this.timeoutMs,
+      connectTimeoutMs: this.connectTimeoutMs,
+      maxRetries: this.maxRetries,
+    }
+  }
+
+  /** @internal */
+  [toBinding](): BindingParts {
+    return {
+      config: {
+        kind: 'grpc',
+        grpc: {
+          serverUri: this.serverUri,
+          username: this.username,
+          password: this.#password,
+          timeoutMs: this.timeoutMs,
+          connectTimeoutMs: this.connectTimeoutMs,
+        },
+        maxRetries: this.maxRetries,
+      },
+    }
+  }
+}
+
 /**
  * `uri` without its userinfo (`user:pass@`), and the decoded user name and password that were
  * there (`undefined` when absent or empty). Done on the text, not through `URL`, so that the rest
@@ -512,4 +607,4 @@ function decodeUserinfo(text: string): string {
 }
 
 /** Any transport config accepted by `ScouterQueue.fromPath`. */
-export type TransportConfig = FileConfig | MockConfig | KafkaConfig | RabbitMQConfig | RedisConfig | HttpConfig
+export type TransportConfig = FileConfig | MockConfig | KafkaConfig | RabbitMQConfig | RedisConfig | HttpConfig | GrpcConfig

@@ -12,6 +12,7 @@ mod breaker;
 mod chain;
 mod dispatcher;
 mod file;
+mod grpc;
 mod http;
 mod kafka;
 mod mock;
@@ -21,6 +22,7 @@ mod redis;
 pub use breaker::{BreakerOptions, BreakerState, CircuitBreaker};
 pub use chain::{Chain, Delivery, MemberState, Outcome, StateChange, StateSink};
 pub use file::{FileConfig, FileTransport};
+pub use grpc::{GrpcConfig, GrpcTransport};
 pub use http::{HttpConfig, HttpTransport};
 pub use kafka::{KafkaConfig, KafkaTransport};
 pub use mock::{MockStore, MockTransport};
@@ -90,6 +92,7 @@ pub enum TransportConfig {
   RabbitMq(RabbitMqConfig),
   Redis(RedisConfig),
   Http(HttpConfig),
+  Grpc(GrpcConfig),
 }
 
 impl TransportConfig {
@@ -102,6 +105,7 @@ impl TransportConfig {
       TransportConfig::RabbitMq(config) => config.max_retries,
       TransportConfig::Redis(config) => config.max_retries,
       TransportConfig::Http(config) => config.max_retries,
+      TransportConfig::Grpc(config) => config.max_retries,
     }
   }
 
@@ -115,6 +119,7 @@ impl TransportConfig {
       TransportConfig::RabbitMq(config) => Arc::new(RabbitMqTransport::connect(config)),
       TransportConfig::Redis(config) => Arc::new(RedisTransport::connect(config)?),
       TransportConfig::Http(config) => Arc::new(HttpTransport::connect(config)?),
+      TransportConfig::Grpc(config) => Arc::new(GrpcTransport::connect(config)?),
     })
   }
 }
