@@ -11,18 +11,18 @@ import { inspect } from 'node:util'
 import * as grpc from '@grpc/grpc-js'
 import test from 'ava'
 
-import { ConfigError, GrpcConfig, Metrics, ScouterQueue, TransportError, type ScouterQueueError } from '../ts/index'
+import { ConfigError, FileConfig, GrpcConfig, Metrics, ScouterQueue, TransportError, type ScouterQueueError, type UidServerRecords } from '../ts/index'
 import { toBinding } from '../ts/config/transports'
-import { assertKnownSet, assertKnownStats, insertKnownSet, waitFor } from './helpers/brokers'
+import { assertUidKnownSetDocuments, assertUidKnownStats, insertUidKnownSet, uidKnownSetProfiles, waitFor } from './helpers/brokers'
 import { withEnv } from './helpers/env'
-import { customValues, profiles } from './helpers/fixtures'
+import { customValues, profiles, tempDir, uidProfiles } from './helpers/fixtures'
 import { GrpcTestServer } from './helpers/grpc-server'
 
 const inserts = (server: GrpcTestServer) => server.callsOf('InsertMessage')
 const codes = (server: GrpcTestServer) => inserts(server).map((call) => grpc.status[call.code])
 
 async function customQueue(server: GrpcTestServer, options: ConstructorParameters<typeof GrpcConfig>[0] = {}, errors: ScouterQueueError[] = []) {
-  return ScouterQueue.fromPath({ custom: profiles.custom }, new GrpcConfig({ serverUri: server.uri, ...options }), {
+  return ScouterQueue.fromPath({ custom: uidProfiles.custom }, new GrpcConfig({ serverUri: server.uri, ...options }), {
     onError: (error) => errors.push(error),
   })
 }
@@ -55,11 +55,11 @@ async function freePort(): Promise<number> {
 
 test('gRPC: logs in once, then every drift kind is inserted exactly', async (t) => {
   const server = await GrpcTestServer.start({ username: 'svc', password: 'pw' })
-  const queues = await ScouterQueue.fromPath(profiles, new GrpcConfig({ serverUri: server.uri, username: 'svc', password: 'pw' }))
-  const known = insertKnownSet(queues)
-  assertKnownStats(t, await queues.flush())
-  // PSI bins (counts per bin), the SPC means, the Custom means, the LLM record: exactly.
-  assertKnownSet(t, server.documents(), known)
+  const queues = await ScouterQueue.fromPath(uidKnownSetProfiles, new GrpcConfig({ serverUri: server.uri, username: 'svc', password: 'pw' }))
+  const known = insertUidKnownSet(queues)
+  assertUidKnownStats(t, await queues.flush())
+  // PSI bins (counts per bin), the SPC means, the Custom means, the eval record: exactly.
+  assertUidKnownSetDocuments(t, server.documents() as unknown as UidServerRecords[], known)
   t.is(server.logins(), 1, 'one login serves every publish')
   const [login] = server.callsOf('Login')
   t.is(login!.username, 'svc')
@@ -82,10 +82,10 @@ test('gRPC: logs in once, then every drift kind is inserted exactly', async (t) 
 test('gRPC: calls overlap instead of waiting for each other', async (t) => {
   const server = await GrpcTestServer.start()
   server.setResponseDelayMs(500)
-  const queues = await ScouterQueue.fromPath(profiles, new GrpcConfig({ serverUri: server.uri }))
-  insertKnownSet(queues)
+  const queues = await ScouterQueue.fromPath(uidKnownSetProfiles, new GrpcConfig({ serverUri: server.uri }))
+  insertUidKnownSet(queues)
   const started = Date.now()
-  assertKnownStats(t, await queues.flush())
+  assertUidKnownStats(t, await queues.flush())
   const elapsed = Date.now() - started
   // One after the other, four documents take 4 x 500 ms.
   t.true(elapsed < 1500, `4 documents against a 500 ms server took ${elapsed} ms`)
@@ -208,7 +208,7 @@ test('gRPC: a refused login fails the publish once, without the password in the 
   t.regex(errors[0]!.message, /Login as `admin` was refused: status "error", message "invalid username or password"/)
   t.false(errors[0]!.message.includes('wr0ng-pa55'))
   await t.throwsAsync(
-    ScouterQueue.fromPath({ custom: profiles.custom }, new GrpcConfig({ serverUri: server.uri, password: 'wr0ng-pa55' }), { connectTimeoutMs: 2000 }),
+    ScouterQueue.fromPath({ custom: uidProfiles.custom }, new GrpcConfig({ serverUri: server.uri, password: 'wr0ng-pa55' }), { connectTimeoutMs: 2000 }),
     { instanceOf: ConfigError, message: /could not connect the grpc transport within 2000 ms: Login as `admin` was refused/ },
   )
   server.close()
@@ -217,7 +217,7 @@ test('gRPC: a refused login fails the publish once, without the password in the 
 test('gRPC: a server that is down: fromPath still works (lazy), publishes are retried, then failed', async (t) => {
   const uri = `http://127.0.0.1:${await freePort()}`
   const errors: ScouterQueueError[] = []
-  const queues = await ScouterQueue.fromPath({ custom: profiles.custom }, new GrpcConfig({ serverUri: uri, maxRetries: 2, connectTimeoutMs: 1000 }), {
+  const queues = await ScouterQueue.fromPath({ custom: uidProfiles.custom }, new GrpcConfig({ serverUri: uri, maxRetries: 2, connectTimeoutMs: 1000 }), {
     onError: (error) => errors.push(error),
   })
   queues.get('custom').insert(Metrics.fromObject({ mae: 1 }))
@@ -228,7 +228,7 @@ test('gRPC: a server that is down: fromPath still works (lazy), publishes are re
   t.true(errors[0] instanceof TransportError)
   t.regex(errors[0]!.message, /^grpc transport: Login as `admin` failed: Unavailable: .*\(after 2 retries\)$/)
   // Asking to fail fast: fromPath rejects.
-  await t.throwsAsync(ScouterQueue.fromPath({ custom: profiles.custom }, new GrpcConfig({ serverUri: uri }), { connectTimeoutMs: 1000 }), {
+  await t.throwsAsync(ScouterQueue.fromPath({ custom: uidProfiles.custom }, new GrpcConfig({ serverUri: uri }), { connectTimeoutMs: 1000 }), {
     instanceOf: ConfigError,
     message: /could not connect the grpc transport within 1000 ms/,
   })
@@ -236,7 +236,7 @@ test('gRPC: a server that is down: fromPath still works (lazy), publishes are re
 
 test('gRPC: a flush whose deadline passes while the server is down counts the document as failed, and it is never sent later', async (t) => {
   const port = await freePort()
-  const queues = await ScouterQueue.fromPath({ custom: profiles.custom }, new GrpcConfig({ serverUri: `http://127.0.0.1:${port}`, maxRetries: 100 }), {
+  const queues = await ScouterQueue.fromPath({ custom: uidProfiles.custom }, new GrpcConfig({ serverUri: `http://127.0.0.1:${port}`, maxRetries: 100 }), {
     onError: () => {},
   })
   queues.get('custom').insert(Metrics.fromObject({ mae: 1 }))
@@ -306,7 +306,7 @@ test.serial('gRPC: https:// selects TLS: against a plaintext server the handshak
   const errors: ScouterQueueError[] = []
   const tlsUri = server.uri.replace('http://', 'https://')
   const queues = await withCertFile(join(__dirname, 'fixtures', 'tls', 'ca.pem'), () =>
-    ScouterQueue.fromPath({ custom: profiles.custom }, new GrpcConfig({ serverUri: tlsUri, maxRetries: 0 }), { onError: (error) => errors.push(error) }),
+    ScouterQueue.fromPath({ custom: uidProfiles.custom }, new GrpcConfig({ serverUri: tlsUri, maxRetries: 0 }), { onError: (error) => errors.push(error) }),
   )
   queues.get('custom').insert(Metrics.fromObject({ mae: 1 }))
   t.like((await queues.shutdown()).custom, { failed: 1, published: 0 })
@@ -361,6 +361,17 @@ test('gRPC: bad options are refused before anything starts, without echoing secr
   t.throws(() => new GrpcConfig({ password: 42 as never }), { instanceOf: ConfigError, message: /option `password` must be a string, got number/ })
   // What the TypeScript layer lets through, the core checks too (the URI must parse).
   const config = new GrpcConfig({ serverUri: 'http://u:s3cret@bad host:1' })
-  const rejected = await t.throwsAsync(ScouterQueue.fromPath({ custom: profiles.custom }, config), { instanceOf: ConfigError, message: /serverUri/ })
+  const rejected = await t.throwsAsync(ScouterQueue.fromPath({ custom: uidProfiles.custom }, config), { instanceOf: ConfigError, message: /serverUri/ })
   t.false(rejected!.message.includes('s3cret'), rejected!.message)
+})
+
+test('gRPC: a v0.9 profile is a ConfigError at fromPath, naming the alias and why, also as one member of a failover list', async (t) => {
+  const server = await GrpcTestServer.start()
+  for (const transport of [new GrpcConfig({ serverUri: server.uri }), [new FileConfig({ path: join(tempDir(), 'out.jsonl') }), new GrpcConfig({ serverUri: server.uri })]]) {
+    const error = await t.throwsAsync(ScouterQueue.fromPath({ custom: uidProfiles.custom, old: profiles.psi }, transport), { instanceOf: ConfigError })
+    t.regex(error!.message, /the grpc transport needs drift profiles of Scouter 0\.14 or later/)
+    t.regex(error!.message, /alias 'old' \(.*psi_profile\.json\) is a v0\.9 profile/)
+  }
+  t.is(server.logins(), 0, 'refused before anything was sent')
+  server.close()
 })

@@ -173,3 +173,59 @@ export function assertKnownStats(t: ExecutionContext, stats: Awaited<ReturnType<
   t.like(stats.custom25, { inserted: 2, published: 2, pending: 0, failed: 0, records: 2, documents: 1 })
   t.like(stats.genai, { inserted: 1, published: 1, pending: 0, failed: 0, records: 1, documents: 1 })
 }
+
+/** The 0.25 known set: the four 0.25 fixtures, for transports that take only 0.25 documents (gRPC). */
+export const uidKnownSetProfiles = uidProfiles
+
+/** The eval record of the 0.25 known set. */
+export interface UidKnownSet {
+  eval: EvalRecord
+}
+
+/**
+ * The known set's items through the four 0.25 fixture queues (`uidKnownSetProfiles`): the same
+ * PSI, SPC and Custom inputs as `insertKnownSet`, and one eval record.
+ */
+export function insertUidKnownSet(queues: ScouterQueue<keyof typeof uidKnownSetProfiles>): UidKnownSet {
+  const psi = queues.get('psi', 'psi')
+  for (const value of [0.5, 1.5, 1.5, 9.5]) psi.insert(new Features([Feature.float('feature_0', value)]))
+  psi.insert(Features.fromObject({ color: 'red' }))
+  psi.insert(Features.fromObject({ color: 'blue' }))
+  for (const value of [1, 2, 6]) queues.get('spc', 'spc').insert(Features.fromObject({ feature_0: value, feature_1: -1 }))
+  queues.get('custom', 'custom').insert(Metrics.fromObject({ mae: 1, mape: 4 }))
+  queues.get('custom', 'custom').insert(Metrics.fromObject({ mae: 2 }))
+  const evalRecord = new EvalRecord({ context: { input: 'known', score: 0.5 }, id: 'known-1', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }).addTag('env', 'test')
+  queues.get('genai', 'genai').insert(evalRecord)
+  return { eval: evalRecord }
+}
+
+/** Asserts that `documents` are exactly what the 0.25 known set publishes, one per queue. */
+export function assertUidKnownSetDocuments(t: ExecutionContext, documents: UidServerRecords[], known: UidKnownSet): void {
+  t.is(documents.length, 4, 'one document per queue')
+  t.true(documents.every(isUidDocument), 'every document in the 0.25 format')
+  const records = documents.flatMap((doc) => doc.records)
+  const counts: Record<string, number> = {}
+  for (const r of records) if ('Psi' in r) counts[`${r.Psi.feature}:${r.Psi.bin_id}`] = r.Psi.bin_count
+  const bins = (feature: string, ids: number[], of: Record<number, number>) => Object.fromEntries(ids.map((id) => [`${feature}:${id}`, of[id] ?? 0]))
+  t.deepEqual(counts, {
+    ...bins('feature_0', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { 1: 1, 2: 2, 10: 1 }),
+    ...bins('color', [0, 1, 2], { 0: 1, 2: 1 }),
+  })
+  t.true(records.every((r) => !('Psi' in r) || r.Psi.uid === '0197f3a0-0000-7000-8000-000000000002'))
+  t.deepEqual(
+    records.flatMap((r) => ('Spc' in r ? [[r.Spc.uid, r.Spc.feature, r.Spc.value]] : [])),
+    [
+      ['0197f3a0-0000-7000-8000-000000000001', 'feature_0', 3],
+      ['0197f3a0-0000-7000-8000-000000000001', 'feature_1', -1],
+    ],
+  )
+  assertUidKnownSet(t, documents.filter((doc) => 'Custom' in doc.records[0]! || 'GenAIEval' in doc.records[0]!), { ...known, llm: undefined as never })
+}
+
+/** Asserts the accounting after the 0.25 known set was flushed. */
+export function assertUidKnownStats(t: ExecutionContext, stats: Awaited<ReturnType<ScouterQueue['flush']>>): void {
+  t.like(stats.psi, { inserted: 6, published: 6, pending: 0, failed: 0, records: 13, documents: 1 })
+  t.like(stats.spc, { inserted: 3, published: 3, pending: 0, failed: 0, records: 2, documents: 1 })
+  t.like(stats.custom, { inserted: 2, published: 2, pending: 0, failed: 0, records: 2, documents: 1 })
+  t.like(stats.genai, { inserted: 1, published: 1, pending: 0, failed: 0, records: 1, documents: 1 })
+}

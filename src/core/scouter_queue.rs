@@ -65,6 +65,7 @@ impl ScouterQueues {
     })
     .await
     .map_err(|err| QueueError::Internal(format!("profile loading stopped: {err}")))??;
+    check_formats(&profiles, &configs)?;
     let spool_options = options.spool.clone();
     let keys: Vec<String> = spool_keys(&profiles);
     let (spool_dir, mut spools) =
@@ -277,4 +278,27 @@ fn open_spools(
     .map(|key| dir.open_queue(key))
     .collect::<Result<Vec<_>>>()?;
   Ok((Some(dir), Some(spools)))
+}
+
+/// Refuses a transport that the server generation of a profile does not offer: the gRPC API
+/// exists only on Scouter 0.14+ servers, which reject v0.9 documents.
+fn check_formats(profiles: &[(String, DriftProfile)], configs: &[TransportConfig]) -> Result<()> {
+  if !configs
+    .iter()
+    .any(|config| matches!(config, TransportConfig::Grpc(_)))
+  {
+    return Ok(());
+  }
+  for (alias, profile) in profiles {
+    let format = profile.format.spec();
+    if !format.grpc {
+      return Err(QueueError::Config(format!(
+        "the grpc transport needs drift profiles of Scouter 0.14 or later: gRPC exists only on those servers, and they reject {} documents; alias '{alias}' ({}) is a {} profile (no config.uid): use HttpConfig or a broker transport for it, or a profile written by scouter-ml 0.14+",
+        format.name,
+        profile.source,
+        format.name
+      )));
+    }
+  }
+  Ok(())
 }
