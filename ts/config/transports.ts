@@ -41,6 +41,7 @@ abstract class PrintableConfig {
   /** The options as they may be printed: secrets replaced by `[redacted]`. */
   abstract toJSON(): Record<string, unknown>
 
+  /** The redacted view, as `ClassName {...}`: never a secret. */
   toString(): string {
     return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`
   }
@@ -80,9 +81,11 @@ export interface FileConfigOptions {
  * JSON. Needs no server; useful locally, in tests, and to ship records later.
  */
 export class FileConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'file' as const
   /** The resolved file path. */
   readonly path: string
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
 
   constructor(options: FileConfigOptions = {}) {
@@ -119,7 +122,9 @@ export interface MockConfigOptions {
  * mock.documents() // [{ records: [{ Psi: {...} }, ...] }]
  */
 export class MockConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'mock' as const
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
   readonly #store: native.BindingMockStore
 
@@ -214,13 +219,21 @@ export interface KafkaConfigOptions {
  * @example new KafkaConfig({ brokers: 'localhost:9092', topic: 'scouter_monitoring' })
  */
 export class KafkaConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'kafka' as const
+  /** The bootstrap servers, resolved (option, `KAFKA_BROKERS`, default). */
   readonly brokers: string
+  /** The topic, resolved (option, `SCOUTER_KAFKA_TOPIC`, `KAFKA_TOPIC`, default). */
   readonly topic: string
+  /** The compression codec, lower case. */
   readonly compressionType: KafkaCompression
+  /** librdkafka `message.timeout.ms`: how long a message may wait for its delivery report. */
   readonly messageTimeoutMs: number
+  /** librdkafka `message.max.bytes`. */
   readonly messageMaxBytes: number
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
+  /** The user name, resolved (the password is never kept where it could be printed). */
   readonly username: string | undefined
   /** The complete librdkafka configuration this config produces (secrets included: not printed). */
   readonly #settings: Record<string, string>
@@ -322,8 +335,11 @@ export interface RabbitMQConfigOptions {
  * @example new RabbitMQConfig({ host: 'localhost', queue: 'scouter_monitoring' })
  */
 export class RabbitMQConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'rabbitmq' as const
+  /** The queue declared and published to, resolved. */
   readonly queue: string
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
   readonly #address: string
 
@@ -376,8 +392,11 @@ export interface RedisConfigOptions {
  * @example new RedisConfig({ address: 'redis://127.0.0.1:6379', channel: 'scouter_monitoring' })
  */
 export class RedisConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'redis' as const
+  /** The channel published to, resolved. */
   readonly channel: string
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
   readonly #address: string
 
@@ -434,10 +453,15 @@ export interface HttpConfigOptions {
  * @example new HttpConfig({ serverUri: 'http://localhost:8000', username: 'admin', password: 'admin' })
  */
 export class HttpConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'http' as const
+  /** The server address, resolved, without any `user:pass@`. */
   readonly serverUri: string
+  /** The user name, resolved (the password is never kept where it could be printed). */
   readonly username: string
+  /** How long one request may take before it counts as failed (retryable). */
   readonly timeoutMs: number
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
   readonly #password: string
   readonly #authToken: string
@@ -520,11 +544,17 @@ export interface GrpcConfigOptions {
  * @example new GrpcConfig({ serverUri: 'http://localhost:50051', username: 'admin', password: 'admin' })
  */
 export class GrpcConfig extends PrintableConfig {
+  /** Which transport this is, for telling configs apart. */
   readonly kind = 'grpc' as const
+  /** The server address, resolved, without any `user:pass@`. */
   readonly serverUri: string
+  /** The user name, resolved (the password is never kept where it could be printed). */
   readonly username: string
+  /** How long one request may take before it counts as failed (retryable). */
   readonly timeoutMs: number
+  /** How long connecting (TCP and TLS handshake) may take. */
   readonly connectTimeoutMs: number
+  /** Retries of a failed publish after the first attempt, with exponential backoff and jitter. */
   readonly maxRetries: number
   readonly #password: string
 
