@@ -470,14 +470,9 @@ export class HttpConfig extends PrintableConfig {
     super()
     const given = splitUserinfo(resolveString('serverUri', options.serverUri, ['SCOUTER_SERVER_URI'], 'http://localhost:8000'))
     this.serverUri = given.uri
-    this.username =
-      options.username === undefined && given.username !== undefined
-        ? given.username
-        : resolveString('username', options.username, ['SCOUTER_USERNAME'], 'admin')
-    this.#password =
-      options.password === undefined && given.password !== undefined
-        ? given.password
-        : resolveString('password', options.password, ['SCOUTER_PASSWORD'], 'admin')
+    const credentials = scouterCredentials(options, given)
+    this.username = credentials.username
+    this.#password = credentials.password
     this.#authToken = resolveString('authToken', options.authToken, ['SCOUTER_AUTH_TOKEN'], '')
     this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1, MAX_DURATION_MS)
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
@@ -565,14 +560,9 @@ export class GrpcConfig extends PrintableConfig {
       throw new ConfigError(`option \`serverUri\` must be an http:// or https:// URI with a host, got ${JSON.stringify(redactUrl(given.uri).slice(0, 200))}`)
     }
     this.serverUri = given.uri
-    this.username =
-      options.username === undefined && given.username !== undefined
-        ? given.username
-        : resolveString('username', options.username, ['SCOUTER_USERNAME'], 'admin')
-    this.#password =
-      options.password === undefined && given.password !== undefined
-        ? given.password
-        : resolveString('password', options.password, ['SCOUTER_PASSWORD'], 'admin')
+    const credentials = scouterCredentials(options, given)
+    this.username = credentials.username
+    this.#password = credentials.password
     this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1, MAX_DURATION_MS)
     this.connectTimeoutMs = resolveInteger('connectTimeoutMs', options.connectTimeoutMs, [], 10_000, 1, MAX_DURATION_MS)
     this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
@@ -605,6 +595,27 @@ export class GrpcConfig extends PrintableConfig {
         maxRetries: this.maxRetries,
       },
     }
+  }
+}
+
+/**
+ * The Scouter server credentials of `HttpConfig` and `GrpcConfig`: the `username`/`password`
+ * options, else those taken out of `serverUri`, else `SCOUTER_USERNAME`/`SCOUTER_PASSWORD`, else
+ * `admin`/`admin`.
+ */
+function scouterCredentials(
+  options: { username?: string | undefined; password?: string | undefined },
+  given: { username?: string | undefined; password?: string | undefined },
+): { username: string; password: string } {
+  return {
+    username:
+      options.username === undefined && given.username !== undefined
+        ? given.username
+        : resolveString('username', options.username, ['SCOUTER_USERNAME'], 'admin'),
+    password:
+      options.password === undefined && given.password !== undefined
+        ? given.password
+        : resolveString('password', options.password, ['SCOUTER_PASSWORD'], 'admin'),
   }
 }
 
