@@ -73,6 +73,13 @@ export declare class BindingScouterQueue {
   /** Things in the profiles that load but look wrong. */
   warnings(): Array<string>
   /**
+   * Where publish events go (only the first call counts); they flow only while switched on
+   * with `setPublishEvents(true)`.
+   */
+  observePublishes(callback: (event: BindingPublishEvent) => void): void
+  /** Switches publish events on or off. */
+  setPublishEvents(enabled: boolean): void
+  /**
    * Resolves when everything pushed before the call has settled (or the timeout passed); with
    * a `BindingError` if the queues could not be flushed at all.
    */
@@ -135,6 +142,22 @@ export interface BindingKafkaConfig {
 export interface BindingProfileSource {
   alias: string
   path: string
+}
+
+/** A document a queue settled, for the publish observers of the facade. */
+export interface BindingPublishEvent {
+  alias: string
+  /** `"spc"`, `"psi"`, `"custom"`, `"llm"` or `"genai"`. */
+  kind: string
+  /** The transport that confirmed it, or the last one that failed it. */
+  transport: string
+  records: number
+  /** Items of this process in it (0 for a document replayed from the spool). */
+  items: number
+  /** From hand-over to the answer. */
+  durationMs: number
+  /** Why it failed; absent when it was confirmed. */
+  error?: string
 }
 
 /** Queue options shared by every alias. */

@@ -28,6 +28,8 @@ export {
 } from './config/transports'
 export type { QueueStats, TransportStats } from './stats'
 export type { ScouterQueueEvent, TransportStateEvent, BreakerState } from './events'
+export { CHANNELS, type PublishMessage, type ErrorMessage, type DropMessage } from './diagnostics'
+export type { Logger, LogLevel } from './logger'
 export type {
   RecordBase,
   LLMRecordBody,

@@ -8,6 +8,9 @@ import type { QueueStats } from './stats'
 /** Hands the JS-side buffer to the native queue now. */
 export const drain = Symbol('scouter-queue.drain')
 
+/** Sets who hears of items the pending bounds refused. */
+export const onDropped = Symbol('scouter-queue.onDropped')
+
 /**
  * The one "closed" state of a `ScouterQueue` and its queues: the shutdown's promise, set when
  * the shutdown starts. `insert` refuses items once it is set, `flush()` returns it, and a second

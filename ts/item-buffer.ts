@@ -28,6 +28,8 @@ export abstract class ItemBuffer {
   protected readonly native: BindingQueue
   protected readonly capacity: number
   readonly #onFailure: BufferFailure
+  /** Hears of items the native queue refused (its pending bounds were reached). */
+  onDropped: ((items: number) => void) | undefined
   /** Items waiting to cross. */
   protected count = 0
   #scheduled = false
@@ -62,10 +64,19 @@ export abstract class ItemBuffer {
     const items = this.count
     if (items === 0) return
     this.count = 0
+    let accepted: number
     try {
-      this.handOver(items)
+      accepted = this.handOver(items)
     } catch (error) {
       this.#lost(items, error)
+      return
+    }
+    if (accepted < items && this.onDropped !== undefined) {
+      try {
+        this.onDropped(items - accepted)
+      } catch {
+        // An observer's failure is not the queue's.
+      }
     }
   }
 
@@ -78,8 +89,8 @@ export abstract class ItemBuffer {
     this.#onFailure(error)
   }
 
-  /** Passes the first `items` buffered items across N-API. */
-  protected abstract handOver(items: number): void
+  /** Passes the first `items` buffered items across N-API; returns how many were accepted. */
+  protected abstract handOver(items: number): number
 }
 
 /** Rows of numbers: features for SPC/PSI, metrics for Custom. */
@@ -155,8 +166,8 @@ export class RowBuffer extends ItemBuffer {
     this.committed()
   }
 
-  protected handOver(rows: number): void {
-    this.native.pushRows(this.#values, this.#present, rows)
+  protected handOver(rows: number): number {
+    return this.native.pushRows(this.#values, this.#present, rows)
   }
 }
 
@@ -167,14 +178,14 @@ export class RowBuffer extends ItemBuffer {
 export class RecordBuffer<R> extends ItemBuffer {
   #fields: string[] = []
   readonly #fieldsOf: (record: R, out: string[]) => void
-  readonly #push: (fields: string[]) => void
+  readonly #push: (fields: string[]) => number
 
   constructor(
     nativeQueue: BindingQueue,
     maxPendingItems: number,
     onFailure: BufferFailure,
     fieldsOf: (record: R, out: string[]) => void,
-    push: (fields: string[]) => void,
+    push: (fields: string[]) => number,
   ) {
     super(nativeQueue, Math.max(1, Math.min(RECORD_BATCH, maxPendingItems)), onFailure)
     this.#fieldsOf = fieldsOf
@@ -187,10 +198,10 @@ export class RecordBuffer<R> extends ItemBuffer {
     this.committed()
   }
 
-  protected handOver(): void {
+  protected handOver(): number {
     const fields = this.#fields
     this.#fields = []
-    this.#push(fields)
+    return this.#push(fields)
   }
 }
 

@@ -9,7 +9,7 @@ import { isMetrics, type Metrics } from './builders/metric'
 import { isLLMRecord, wireFields, type LLMRecord } from './builders/llm-record'
 import { evalWireFields, isEvalRecord, type EvalRecord } from './builders/eval-record'
 import { QueueClosedError } from './errors'
-import { drain, featureValues, type Lifecycle } from './internal'
+import { drain, featureValues, onDropped, type Lifecycle } from './internal'
 import { RecordBuffer, RowBuffer, type BufferFailure, type ItemBuffer } from './item-buffer'
 import { RowLayout } from './row-layout'
 import { statsFromBinding, type QueueStats } from './stats'
@@ -128,5 +128,10 @@ export class Queue<K extends DriftKind = DriftKind> {
   /** @internal */
   [drain](): void {
     this.#buffer.drain()
+  }
+
+  /** @internal */
+  [onDropped](listener: (items: number) => void): void {
+    this.#buffer.onDropped = listener
   }
 }

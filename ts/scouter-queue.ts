@@ -12,7 +12,9 @@ import { checkTimeout } from './config/env'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
 import { eventFromBinding, type ScouterQueueEvent } from './events'
-import { drain, Lifecycle } from './internal'
+import { drain, Lifecycle, onDropped } from './internal'
+import { resolveLogger, type Logger, type LogLevel } from './logger'
+import { Observers } from './observers'
 import { watchPendingAtExit } from './pending-at-exit'
 import { Queue, type DriftKind } from './queue'
 import { resolveShutdownHooksOptions, ShutdownHooks, type ShutdownHooksOptions } from './shutdown-hooks'
@@ -56,6 +58,17 @@ export interface ScouterQueueOptions {
    * nothing else happens.
    */
   onError?: (error: ScouterQueueError, alias: string) => void
+  /**
+   * Where background events are logged, one line each: start and shutdown (`info`), a transport
+   * that opened its circuit or a lost connection (`warn`), drops (`warn`, at most one line per
+   * alias every 10 s), publishes that failed for good (`error`), each published document
+   * (`debug`). Any object with `debug`, `info`, `warn` and `error` methods: pino, winston,
+   * `console`. With a logger and no `onError`, errors go to the logger instead of process
+   * warnings; `onError` still gets each one when given.
+   */
+  logger?: Logger
+  /** The least severe level logged. Env: `SCOUTER_LOG_LEVEL`. @default 'info' */
+  logLevel?: LogLevel
   /**
    * Reject `fromPath` with a `ConfigError` when the transport cannot connect (a broker's
    * metadata, a login) within this time. Without it, the queues start at once and keep
@@ -193,21 +206,26 @@ export class ScouterQueue<A extends string = string> {
   #closed = false
   /** Stops counting this instance in the warning of a process that exits with items pending. */
   readonly #stopWatchingExit: () => void
+  /** `onError`, `onEvent`, the logger and the diagnostics channels. */
+  readonly #observers: Observers
 
   private constructor(
     nativeQueues: native.BindingScouterQueue,
     transports: readonly TransportConfig[],
     maxPending: number,
     flushTimeoutMs: number,
-    report: (error: unknown, alias: string) => void,
+    observers: Observers,
   ) {
     this.#native = nativeQueues
     this.#transports = transports
     this.#flushTimeoutMs = flushTimeoutMs
+    this.#observers = observers
     const queues = new Map<string, Queue>()
     for (const alias of nativeQueues.aliases()) {
       const nativeQueue = nativeQueues.queue(alias)!
-      queues.set(alias, new Queue(alias, nativeQueue, maxPending, (error) => report(error, alias), this.#lifecycle))
+      const queue = new Queue(alias, nativeQueue, maxPending, (error) => observers.error(error, alias), this.#lifecycle)
+      queue[onDropped]((items) => observers.dropped(alias, items))
+      queues.set(alias, queue)
     }
     this.#queues = queues
     this.#stopWatchingExit = watchPendingAtExit(() => Array.from(queues.values(), (queue) => queue.stats()))
@@ -238,6 +256,7 @@ export class ScouterQueue<A extends string = string> {
       throw new TypeError(`ScouterQueue.fromPath: options must be a plain object, got ${describe(options)}`)
     }
     const { onError, onEvent } = options
+    const logger = resolveLogger(options.logger, options.logLevel)
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
     }
@@ -272,16 +291,15 @@ export class ScouterQueue<A extends string = string> {
       nativeOptions.spoolSync = spoolSync
     }
 
-    const report = reporter(onError)
+    const observers = new Observers({ onError, onEvent, logger })
     const parts = transports.map((config) => config[toBinding]())
-    const notify = onEvent === undefined ? null : eventReporter(onEvent)
     const opened = await native.openQueues(
       sources,
       parts.map((part) => part.config),
       parts.map((part) => part.mock ?? null),
       nativeOptions,
-      (event) => report(errorFromBinding(event), event.alias),
-      notify === null ? null : (event) => notify(eventFromBinding(event)),
+      (event) => observers.error(errorFromBinding(event), event.alias),
+      (event) => observers.transportState(eventFromBinding(event)),
     )
     if (!(opened instanceof native.BindingScouterQueue)) {
       throw errorFromBinding(opened)
@@ -289,12 +307,13 @@ export class ScouterQueue<A extends string = string> {
     for (const warning of opened.warnings()) {
       process.emitWarning(warning, { code: 'SCOUTER_PROFILE_WARNING' })
     }
+    observers.attach(opened, opened.aliases(), transports.map((config) => config.kind).join(' > '))
     return new ScouterQueue(
       opened,
       transports,
       nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING,
       nativeOptions.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
-      report,
+      observers,
     )
   }
 
@@ -405,6 +424,14 @@ export class ScouterQueue<A extends string = string> {
   #settled(): void {
     this.#closed = true
     for (const hooks of this.#hooks) hooks.remove()
+    const totals = { published: 0, failed: 0, pending: 0 }
+    for (const queue of this.#queues.values()) {
+      const stats = queue.stats()
+      totals.published += stats.published
+      totals.failed += stats.failed
+      totals.pending += stats.pending
+    }
+    this.#observers.detach(`published ${totals.published}, failed ${totals.failed}, pending ${totals.pending} item(s)`)
   }
 
   /**
@@ -514,62 +541,4 @@ function transportList(transport: unknown): readonly TransportConfig[] {
     list.push(config)
   }
   return Object.freeze(list)
-}
-
-/**
- * Routes background errors to `onError`, or warns once per alias and code. Whatever `onError`
- * does, the process survives: a throw, or a returned promise that rejects (an `async` handler),
- * becomes one process warning with code `SCOUTER_ON_ERROR_THREW` instead of an uncaught
- * exception or an unhandled rejection, which would end the process.
- */
-function reporter(onError: ScouterQueueOptions['onError']): (error: unknown, alias: string) => void {
-  const warned = new Set<string>()
-  return (error, alias) => {
-    const typed = error instanceof Error ? error : new Error(String(error))
-    if (onError) {
-      callSafely('onError', () => onError(typed as ScouterQueueError, alias))
-      return
-    }
-    const code = (typed as { code?: string }).code ?? 'ERROR'
-    const key = `${alias}\0${code}`
-    if (warned.has(key)) return
-    warned.add(key)
-    process.emitWarning(`scouter-queue '${alias}': ${typed.message} (further ${code} errors of this queue are counted in stats() only; pass onError to see each)`, {
-      code,
-    })
-  }
-}
-
-/** Routes events to `onEvent` with the same protection as `onError` (code `SCOUTER_ON_EVENT_THREW`). */
-function eventReporter(onEvent: NonNullable<ScouterQueueOptions['onEvent']>): (event: ScouterQueueEvent) => void {
-  return (event) => callSafely('onEvent', () => onEvent(event))
-}
-
-/** Calls a user callback; a throw, or a rejection of the thenable it returns, becomes a warning. */
-function callSafely(callback: 'onError' | 'onEvent', call: () => unknown): void {
-  let result: unknown
-  try {
-    result = call()
-  } catch (thrown) {
-    warnCallbackFailed(callback, 'threw', thrown)
-    return
-  }
-  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return
-  try {
-    const then: unknown = (result as { then?: unknown }).then
-    if (typeof then === 'function') then.call(result, undefined, (reason: unknown) => warnCallbackFailed(callback, 'rejected', reason))
-  } catch (thrown) {
-    warnCallbackFailed(callback, 'threw', thrown)
-  }
-}
-
-function warnCallbackFailed(callback: 'onError' | 'onEvent', how: 'threw' | 'rejected', reason: unknown): void {
-  let text: string
-  try {
-    text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
-  } catch {
-    text = describe(reason)
-  }
-  const code = callback === 'onError' ? 'SCOUTER_ON_ERROR_THREW' : 'SCOUTER_ON_EVENT_THREW'
-  process.emitWarning(`scouter-queue: ${callback} ${how}: ${text}`, { code })
 }

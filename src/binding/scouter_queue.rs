@@ -59,6 +59,27 @@ type EventCallback = ThreadsafeFunction<
   true,
 >;
 
+/// A document a queue settled, for the publish observers of the facade.
+#[napi(object)]
+pub struct BindingPublishEvent {
+  pub alias: String,
+  /// `"spc"`, `"psi"`, `"custom"`, `"llm"` or `"genai"`.
+  pub kind: String,
+  /// The transport that confirmed it, or the last one that failed it.
+  pub transport: String,
+  pub records: f64,
+  /// Items of this process in it (0 for a document replayed from the spool).
+  pub items: f64,
+  /// From hand-over to the answer.
+  pub duration_ms: f64,
+  /// Why it failed; absent when it was confirmed.
+  pub error: Option<String>,
+}
+
+/// Publish events: like `onError`, called on the main thread and weak.
+type PublishCallback =
+  ThreadsafeFunction<BindingPublishEvent, (), BindingPublishEvent, Status, false, true>;
+
 /// The queues of one `fromPath`.
 #[napi]
 pub struct BindingScouterQueue {
@@ -168,6 +189,30 @@ impl BindingScouterQueue {
   #[napi]
   pub fn warnings(&self) -> Vec<String> {
     self.inner.warnings().to_vec()
+  }
+
+  /// Where publish events go (only the first call counts); they flow only while switched on
+  /// with `setPublishEvents(true)`.
+  #[napi(ts_args_type = "callback: (event: BindingPublishEvent) => void")]
+  pub fn observe_publishes(&self, callback: PublishCallback) {
+    self.inner.publishes().set_sink(move |event| {
+      let event = BindingPublishEvent {
+        alias: event.alias.to_string(),
+        kind: event.kind.as_str().to_string(),
+        transport: event.transport.to_string(),
+        records: event.records as f64,
+        items: event.items as f64,
+        duration_ms: event.duration.as_secs_f64() * 1000.0,
+        error: event.error,
+      };
+      callback.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+    });
+  }
+
+  /// Switches publish events on or off.
+  #[napi]
+  pub fn set_publish_events(&self, enabled: bool) {
+    self.inner.publishes().set_enabled(enabled);
   }
 
   /// Resolves when everything pushed before the call has settled (or the timeout passed); with

@@ -9,7 +9,8 @@
 //! - [`scouter_queue`]: the queues of one `fromPath`, sharing a transport.
 //! - [`transport`]: where documents go, behind one trait; [`retry`]: backoff for failures.
 //! - [`spool`]: the write-ahead disk spool (`spoolDir`) and its replay.
-//! - [`stats`]: delivery accounting; [`error`]: the error type.
+//! - [`stats`]: delivery accounting; [`error`]: the error type; [`publish_events`]: one event
+//!   per settled document, for observers.
 //! - [`panic_report`]: panics from any runtime thread reach the stats and `onError`, never the
 //!   process.
 
@@ -20,6 +21,7 @@ pub mod item;
 pub mod measurement;
 pub mod panic_report;
 pub mod profile;
+pub mod publish_events;
 pub mod queue;
 pub mod retry;
 pub mod scouter_queue;

@@ -45,6 +45,7 @@ use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::item::{ItemBatch, ItemRun, QueueItem};
 use crate::core::panic_report;
 use crate::core::profile::{DriftKind, DriftProfile, ProfileId, ProfileSpec, Slot};
+use crate::core::publish_events::{PublishEvent, PublishObserver};
 use crate::core::spool::{QueueSpool, Recovered, SpoolOptions, SpoolSlot};
 use crate::core::stats::{QueueStats, Settled, StatsSnapshot};
 use crate::core::transport::{Chain, Outcome};
@@ -147,6 +148,7 @@ impl QueueBus {
     options: &QueueOptions,
     sink: ErrorSink,
     spool: Option<(QueueSpool, Recovered)>,
+    publishes: Arc<PublishObserver>,
   ) -> Arc<Self> {
     let identity = Identity {
       alias,
@@ -158,7 +160,7 @@ impl QueueBus {
       format: profile.format,
       id: profile.id,
     };
-    let parts = (chain, options, sink, spool);
+    let parts = (chain, options, sink, spool, publishes);
     match profile.spec {
       ProfileSpec::Spc(spec) => Self::with_aggregator(identity, SpcAggregator::new(spec), parts),
       ProfileSpec::Psi(spec) => {
@@ -190,7 +192,7 @@ impl QueueBus {
   fn with_aggregator<A: Aggregator>(
     identity: Identity,
     aggregator: A,
-    (chain, options, sink, spool): StartParts<'_>,
+    (chain, options, sink, spool, publishes): StartParts<'_>,
   ) -> Arc<Self> {
     let stats = Arc::new(
       QueueStats::new(options.max_pending_items, options.max_pending_bytes)
@@ -202,6 +204,9 @@ impl QueueBus {
     let token = CancellationToken::new();
     let cx = LoopContext {
       alias: identity.alias.clone(),
+      alias_shared: identity.alias.as_str().into(),
+      kind: identity.kind,
+      publishes,
       stats: Arc::clone(&stats),
       chain,
       sink,
@@ -376,6 +381,7 @@ type StartParts<'a> = (
   &'a QueueOptions,
   ErrorSink,
   Option<(QueueSpool, Recovered)>,
+  Arc<PublishObserver>,
 );
 
 /// What a queue is, apart from its aggregator.
@@ -395,6 +401,10 @@ struct Identity {
 /// What the event loop shares with the rest of the queue.
 struct LoopContext {
   alias: String,
+  /// The alias again, shared by the publish events.
+  alias_shared: Arc<str>,
+  kind: DriftKind,
+  publishes: Arc<PublishObserver>,
   stats: Arc<QueueStats>,
   /// The transports, in order of preference (one, unless a failover chain was given).
   chain: Arc<Chain>,
@@ -447,6 +457,8 @@ struct Staged {
 struct InFlight {
   abort: AbortHandle,
   made: Made,
+  /// When it was handed to the chain, for the publish event's duration.
+  handed_at: Instant,
 }
 
 /// The spool of a queue, and what the loop tracks about it.
@@ -1010,6 +1022,7 @@ impl<A: Aggregator> EventLoop<A> {
       InFlight {
         abort: handle,
         made,
+        handed_at: Instant::now(),
       },
     );
   }
@@ -1048,6 +1061,9 @@ impl<A: Aggregator> EventLoop<A> {
     };
     let made = info.made;
     let spooled = made.slot.is_some();
+    if self.cx.publishes.is_enabled() {
+      self.emit_publish(&made, info.handed_at, &joined);
+    }
     match joined {
       Ok((_, outcome)) => {
         self
@@ -1092,6 +1108,36 @@ impl<A: Aggregator> EventLoop<A> {
           )));
       }
     }
+  }
+
+  /// Tells the publish observer how a document ended (a failure kept in the spool included).
+  fn emit_publish(&self, made: &Made, handed_at: Instant, joined: &Joined) {
+    let (transport, error) = match joined {
+      Ok((_, outcome)) => {
+        let last = outcome.attempts.last().map(|(member, _)| *member);
+        let name = last.map_or(self.cx.chain.name(), |member| {
+          self.cx.chain.member_name(member)
+        });
+        (name, outcome.result.as_ref().err().map(ToString::to_string))
+      }
+      Err(error) if error.is_cancelled() => (
+        self.cx.chain.name(),
+        Some("publish not confirmed before the flush deadline".to_string()),
+      ),
+      Err(_) => (
+        self.cx.chain.name(),
+        Some("publish task panicked".to_string()),
+      ),
+    };
+    self.cx.publishes.emit(PublishEvent {
+      alias: Arc::clone(&self.cx.alias_shared),
+      kind: self.cx.kind,
+      transport,
+      records: made.records,
+      items: if made.replayed { 0 } else { made.items },
+      duration: handed_at.elapsed(),
+      error,
+    });
   }
 
   /// A document confirmed by a transport: it leaves the spool, and the pending counts.

@@ -480,7 +480,13 @@ fn queue_with<A: Aggregator>(aggregator: A, store: &Arc<MockStore>) -> (Arc<Queu
   let bus = QueueBus::with_aggregator(
     identity,
     aggregator,
-    (one(transport), &QueueOptions::default(), sink, None),
+    (
+      one(transport),
+      &QueueOptions::default(),
+      sink,
+      None,
+      crate::core::publish_events::PublishObserver::new(),
+    ),
   );
   (bus, reports)
 }
@@ -735,6 +741,7 @@ async fn a_panic_in_the_event_loop_fails_what_is_pending_and_is_reported() {
     &QueueOptions::default(),
     sink,
     None,
+    crate::core::publish_events::PublishObserver::new(),
   );
   bus.push(psi_rows(&[1.0; 1500])).unwrap();
   bus.flush(soon()).await.unwrap_err();

@@ -199,3 +199,44 @@ async fn spooled_0_25_documents_replay_in_their_format() {
   assert_eq!(ids, (0..30).map(|n| format!("r{n}")).collect::<Vec<_>>());
   assert_eq!(queues.queue("genai").unwrap().stats().replayed_documents, 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn publish_events_name_each_settled_document_once_switched_on() {
+  use crate::core::publish_events::PublishEvent;
+  let store = Arc::new(MockStore::new(0));
+  let (queues, _) = open(
+    &[("genai", "v0_25/genai_eval_profile.json")],
+    &store,
+    QueueOptions::default(),
+  )
+  .await;
+  let seen: Arc<std::sync::Mutex<Vec<PublishEvent>>> = Arc::default();
+  let into = Arc::clone(&seen);
+  queues
+    .publishes()
+    .set_sink(move |event| into.lock().unwrap().push(event));
+  let genai = queues.queue("genai").unwrap();
+  genai
+    .push(ItemBatch::Records((0..25).map(eval).collect()))
+    .unwrap();
+  queues.flush(None).await.unwrap();
+  assert!(seen.lock().unwrap().is_empty(), "off until switched on");
+
+  queues.publishes().set_enabled(true);
+  store.fail_next(1, false);
+  genai
+    .push(ItemBatch::Records((0..30).map(eval).collect()))
+    .unwrap();
+  queues.flush(None).await.unwrap();
+  let events = seen.lock().unwrap().clone();
+  let summary: Vec<(u64, u64, bool)> = events
+    .iter()
+    .map(|e| (e.items, e.records, e.error.is_some()))
+    .collect();
+  // 25 (refused for good by the mock) then the 5 of the flush.
+  assert_eq!(summary, [(25, 25, true), (5, 5, false)]);
+  assert!(events
+    .iter()
+    .all(|e| &*e.alias == "genai" && e.transport == "mock"));
+  queues.shutdown(None).await.unwrap();
+}

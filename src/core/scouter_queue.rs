@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::panic_report::{self, PanicObserver};
 use crate::core::profile::DriftProfile;
+use crate::core::publish_events::PublishObserver;
 use crate::core::queue::{ErrorSink, QueueBus, QueueOptions};
 use crate::core::spool::{QueueSpool, Recovered, SpoolDir};
 use crate::core::transport::{BreakerOptions, Chain, StateSink, TransportConfig, TransportEvents};
@@ -39,6 +40,8 @@ pub struct ScouterQueues {
   spool_dir: Mutex<Option<SpoolDir>>,
   /// Puts panics from any runtime thread into these queues' stats and `onError`.
   _panic_observer: Arc<PanicObserver>,
+  /// One event per settled document, once an observer switches them on.
+  publishes: Arc<PublishObserver>,
 }
 
 impl ScouterQueues {
@@ -87,6 +90,7 @@ impl ScouterQueues {
     let options = &options;
     let mut warnings = Vec::new();
     let mut queues = BTreeMap::new();
+    let publishes = PublishObserver::new();
     for (alias, mut profile) in profiles {
       warnings.append(&mut profile.warnings);
       let spool = spools.as_mut().map(|spools| spools.remove(0));
@@ -97,6 +101,7 @@ impl ScouterQueues {
         options,
         Arc::clone(&sink),
         spool,
+        Arc::clone(&publishes),
       );
       queues.insert(alias, bus);
     }
@@ -120,7 +125,13 @@ impl ScouterQueues {
       shutdown: OnceCell::new(),
       spool_dir: Mutex::new(spool_dir),
       _panic_observer: panic_observer,
+      publishes,
     })
+  }
+
+  /// Where publish events go, and the switch that turns them on.
+  pub fn publishes(&self) -> &Arc<PublishObserver> {
+    &self.publishes
   }
 
   /// The queue of `alias`.

@@ -175,6 +175,14 @@ impl Chain {
     self.name
   }
 
+  /// The name of member `index` (`"kafka"`); the chain's name for an index it does not have.
+  pub fn member_name(&self, index: usize) -> &'static str {
+    self
+      .members
+      .get(index)
+      .map_or(self.name, |member| member.transport.name())
+  }
+
   /// Hands `document` to the first member whose breaker admits it, *before returning* (so a
   /// queue's documents leave in order, as [`Transport::publish`] promises), and returns the wait
   /// for its delivery, which moves it on to the next admitting member if that one fails it.
