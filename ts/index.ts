@@ -30,6 +30,7 @@ export type { QueueStats, TransportStats } from './stats'
 export type { ScouterQueueEvent, TransportStateEvent, BreakerState } from './events'
 export { CHANNELS, type PublishMessage, type ErrorMessage, type DropMessage } from './diagnostics'
 export type { Logger, LogLevel } from './logger'
+export type { MeterProviderLike } from './metrics/opentelemetry'
 export type {
   RecordBase,
   LLMRecordBody,

@@ -11,6 +11,19 @@ export const drain = Symbol('scouter-queue.drain')
 /** Sets who hears of items the pending bounds refused. */
 export const onDropped = Symbol('scouter-queue.onDropped')
 
+/** What metrics integrations read from a `ScouterQueue` besides its public API. */
+export const metricsSource = Symbol('scouter-queue.metricsSource')
+
+/** @internal What `metricsSource` gives. */
+export interface MetricsSource {
+  /** The `maxPendingItems` bound of every queue. */
+  readonly capacity: number
+  /** Adds a listener of every settled document; returns its remover. */
+  addPublishListener(listener: (message: import('./diagnostics').PublishMessage) => void): () => void
+  /** Every queue's reading now. */
+  figures(): import('./metrics/figures').QueueFigures[]
+}
+
 /**
  * The one "closed" state of a `ScouterQueue` and its queues: the shutdown's promise, set when
  * the shutdown starts. `insert` refuses items once it is set, `flush()` returns it, and a second

@@ -34,6 +34,8 @@ export class Observers {
   /** Per alias: items dropped since the last drop line, and when that line was written. */
   readonly #drops = new Map<string, { pending: number; loggedAt: number }>()
   #native: native.BindingScouterQueue | undefined
+  /** Metrics integrations that want every publish message. */
+  readonly #publishListeners = new Set<(message: PublishMessage) => void>()
   #publishing = false
   #timer: ReturnType<typeof setInterval> | undefined
 
@@ -58,6 +60,16 @@ export class Observers {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     this.#logger?.log('info', `shut down: ${summary}`)
+  }
+
+  /** Adds a listener of every publish message (metrics); returns its remover. */
+  addPublishListener(listener: (message: PublishMessage) => void): () => void {
+    this.#publishListeners.add(listener)
+    this.#recheck()
+    return () => {
+      this.#publishListeners.delete(listener)
+      this.#recheck()
+    }
   }
 
   /** A background failure. */
@@ -115,6 +127,13 @@ export class Observers {
       ...(event.error === undefined || event.error === null ? {} : { error: event.error }),
     }
     publishMessage(message)
+    for (const listener of this.#publishListeners) {
+      try {
+        listener(message)
+      } catch {
+        // A metrics integration's failure is not the queue's.
+      }
+    }
     if (this.#logger?.enabled('debug')) {
       const what = `1 document (${message.records} records, ${message.items} items) to ${message.transport} in ${message.durationMs.toFixed(1)} ms`
       this.#logger.log('debug', `[${message.alias}] ${message.error === undefined ? 'published' : `failed: ${message.error};`} ${what}`)
@@ -122,7 +141,7 @@ export class Observers {
   }
 
   #recheck(): void {
-    const wanted = publishObserved() || this.#logger?.enabled('debug') === true
+    const wanted = publishObserved() || this.#publishListeners.size > 0 || this.#logger?.enabled('debug') === true
     if (wanted === this.#publishing || this.#native === undefined) return
     this.#publishing = wanted
     try {

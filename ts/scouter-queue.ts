@@ -12,7 +12,9 @@ import { checkTimeout } from './config/env'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
 import { eventFromBinding, type ScouterQueueEvent } from './events'
-import { drain, Lifecycle, onDropped } from './internal'
+import { drain, Lifecycle, metricsSource, onDropped, type MetricsSource } from './internal'
+import type { QueueFigures } from './metrics/figures'
+import { registerOpenTelemetry, type MeterProviderLike } from './metrics/opentelemetry'
 import { resolveLogger, type Logger, type LogLevel } from './logger'
 import { Observers } from './observers'
 import { watchPendingAtExit } from './pending-at-exit'
@@ -69,6 +71,14 @@ export interface ScouterQueueOptions {
   logger?: Logger
   /** The least severe level logged. Env: `SCOUTER_LOG_LEVEL`. @default 'info' */
   logLevel?: LogLevel
+  /**
+   * Where the queues' own OpenTelemetry metrics go (items inserted / processed per outcome,
+   * dropped values, queue size, memory and capacity, documents per transport, publish duration),
+   * attributes `scouter.alias`, `scouter.drift_kind`, `scouter.transport`. Default: the global
+   * provider of `@opentelemetry/api` (an optional peer dependency) when one is registered;
+   * without one, nothing is registered and nothing runs. Reported until `shutdown()` settles.
+   */
+  meterProvider?: MeterProviderLike
   /**
    * Reject `fromPath` with a `ConfigError` when the transport cannot connect (a broker's
    * metadata, a login) within this time. Without it, the queues start at once and keep
@@ -171,6 +181,8 @@ export type ScouterQueueStats<A extends string = string> = { readonly [alias in 
 const DEFAULT_MAX_PENDING = 100_000
 /** The native default of `flushTimeoutMs`: the deadline of a shutdown hook without `timeoutMs`. */
 const DEFAULT_FLUSH_TIMEOUT_MS = 30_000
+/** The package version, reported as the OpenTelemetry instrumentation scope version. */
+const VERSION: string = (require('../package.json') as { version: string }).version
 
 /**
  * The queues of a set of drift profiles, publishing to one transport, or to the first that works
@@ -208,6 +220,9 @@ export class ScouterQueue<A extends string = string> {
   readonly #stopWatchingExit: () => void
   /** `onError`, `onEvent`, the logger and the diagnostics channels. */
   readonly #observers: Observers
+  readonly #maxPending: number
+  /** Removes the OpenTelemetry instruments, if any were registered. */
+  #stopMetrics: (() => void) | undefined
 
   private constructor(
     nativeQueues: native.BindingScouterQueue,
@@ -220,6 +235,7 @@ export class ScouterQueue<A extends string = string> {
     this.#transports = transports
     this.#flushTimeoutMs = flushTimeoutMs
     this.#observers = observers
+    this.#maxPending = maxPending
     const queues = new Map<string, Queue>()
     for (const alias of nativeQueues.aliases()) {
       const nativeQueue = nativeQueues.queue(alias)!
@@ -257,6 +273,10 @@ export class ScouterQueue<A extends string = string> {
     }
     const { onError, onEvent } = options
     const logger = resolveLogger(options.logger, options.logLevel)
+    const meterProvider: unknown = options.meterProvider
+    if (meterProvider !== undefined && (meterProvider === null || typeof meterProvider !== 'object' || typeof (meterProvider as MeterProviderLike).getMeter !== 'function')) {
+      throw new TypeError(`ScouterQueue.fromPath: meterProvider must be an OpenTelemetry MeterProvider (with getMeter), got ${describe(meterProvider)}`)
+    }
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`ScouterQueue.fromPath: onError must be a function, got ${describe(onError)}`)
     }
@@ -308,13 +328,15 @@ export class ScouterQueue<A extends string = string> {
       process.emitWarning(warning, { code: 'SCOUTER_PROFILE_WARNING' })
     }
     observers.attach(opened, opened.aliases(), transports.map((config) => config.kind).join(' > '))
-    return new ScouterQueue(
+    const queues = new ScouterQueue<Extract<keyof P, string>>(
       opened,
       transports,
       nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING,
       nativeOptions.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
       observers,
     )
+    queues.#stopMetrics = registerOpenTelemetry(meterProvider as MeterProviderLike | undefined, VERSION, () => queues.#figures(), queues[metricsSource]())
+    return queues
   }
 
   /**
@@ -432,6 +454,22 @@ export class ScouterQueue<A extends string = string> {
       totals.pending += stats.pending
     }
     this.#observers.detach(`published ${totals.published}, failed ${totals.failed}, pending ${totals.pending} item(s)`)
+    this.#stopMetrics?.()
+    this.#stopMetrics = undefined
+  }
+
+  /** Every queue's reading, for the metrics integrations. */
+  #figures(): QueueFigures[] {
+    return Array.from(this.#queues, ([alias, queue]) => ({ alias, driftKind: queue.kind, stats: queue.stats() }))
+  }
+
+  /** @internal What the metrics integrations read besides the public API. */
+  [metricsSource](): MetricsSource {
+    return {
+      capacity: this.#maxPending,
+      addPublishListener: (listener) => this.#observers.addPublishListener(listener),
+      figures: () => this.#figures(),
+    }
   }
 
   /**
