@@ -14,3 +14,4 @@ node bench/event-loop.js
 node bench/memory.js
 node bench/lifecycle.js
 node bench/spool.js
+node bench/observability.js
