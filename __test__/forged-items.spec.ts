@@ -6,7 +6,7 @@
 import test from 'ava'
 
 import native = require('../ts/native')
-import { EvalRecord, Feature, Features, LLMRecord, Metric, Metrics, MockConfig, ScouterQueue, type QueueStats, type ScouterQueueError } from '../ts/index'
+import { EvalRecord, Feature, Features, LLMRecord, Metric, Metrics, MockConfig, ScouterQueue, ScouterQueueError, type QueueStats } from '../ts/index'
 import { RowBuffer } from '../ts/item-buffer'
 import { RowLayout } from '../ts/row-layout'
 import { profiles, recordsOf, uidProfiles } from './helpers/fixtures'
@@ -37,6 +37,9 @@ test.serial('a batch of LLM records that fails to cross is counted as inserted a
   t.regex(lost.lastError ?? '', /3 item\(s\) could not be handed to the native queue: Failed to convert/)
   t.is(errors.length, 1)
   t.regex(errors[0]!.message, /Failed to convert/)
+  t.true(errors[0] instanceof ScouterQueueError, 'a ScouterQueueError, as everything the package reports')
+  t.is(errors[0]!.code, 'SCOUTER_INTERNAL')
+  t.regex(String((errors[0]!.cause as Error).message), /Failed to convert/, 'the thrown error is the cause')
   queues.get('llm').insert(new LLMRecord({ context: { after: true } }))
   const stats = (await queues.shutdown()).llm!
   t.like(stats, { inserted: 4, failed: 3, published: 1, pending: 0 })

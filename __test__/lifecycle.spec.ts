@@ -9,11 +9,13 @@ import {
   MockConfig,
   QueueClosedError,
   ScouterQueue,
+  ScouterQueueError,
+  SpoolError,
   TransportError,
   UnknownAliasError,
   type QueueStats,
-  type ScouterQueueError,
 } from '../ts/index'
+import { errorFromBinding } from '../ts/errors'
 import { runInChild } from './helpers/child'
 import { deferred, profiles, psiCounts, recordsOf } from './helpers/fixtures'
 
@@ -277,4 +279,14 @@ test('transportConfig returns the config in use', async (t) => {
   const queues = await ScouterQueue.fromPath({ psi: profiles.psi }, mock)
   t.is(queues.transportConfig, mock)
   await queues.shutdown()
+})
+
+test('errors from the native core are instances of their documented classes', (t) => {
+  t.true(errorFromBinding({ code: 'SCOUTER_QUEUE_CLOSED', message: 'queue `psi` is closed' }) instanceof QueueClosedError)
+  t.is((errorFromBinding({ code: 'SCOUTER_QUEUE_CLOSED', message: 'queue `psi` is closed' }) as QueueClosedError).alias, 'psi')
+  t.is((errorFromBinding({ alias: 'llm', code: 'SCOUTER_QUEUE_CLOSED', message: 'closed' }) as QueueClosedError).alias, 'llm')
+  t.true(errorFromBinding({ code: 'SCOUTER_SPOOL', message: 'x' }) instanceof SpoolError)
+  const internal = errorFromBinding({ code: 'SCOUTER_INTERNAL', message: 'a panic' })
+  t.is(internal.constructor, ScouterQueueError)
+  t.is(internal.code, 'SCOUTER_INTERNAL')
 })

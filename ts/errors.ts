@@ -57,8 +57,12 @@ export class SpoolError extends ScouterQueueError {
 
 /** `insert` on a queue that was shut down. */
 export class QueueClosedError extends ScouterQueueError {
-  constructor(alias: string) {
-    super('SCOUTER_QUEUE_CLOSED', `queue '${alias}' is shut down; create a new ScouterQueue to publish again`)
+  /** The queue's alias. */
+  readonly alias: string
+
+  constructor(alias: string, options?: { cause?: unknown }) {
+    super('SCOUTER_QUEUE_CLOSED', `queue '${alias}' is shut down; create a new ScouterQueue to publish again`, options)
+    this.alias = alias
   }
 }
 
@@ -76,9 +80,15 @@ export class UnknownAliasError extends ScouterQueueError {
   }
 }
 
-/** The typed error for a failure the native core returned as data. */
+/**
+ * The typed error for a failure the native core returned as data: the documented class of its
+ * code, `ScouterQueueError` itself for an internal failure (`SCOUTER_INTERNAL`, a panic caught in
+ * the core).
+ */
 export function errorFromBinding(error: BindingError | BindingErrorEvent): ScouterQueueError {
   switch (error.code) {
+    case 'SCOUTER_QUEUE_CLOSED':
+      return new QueueClosedError('alias' in error ? error.alias : (/`([^`]*)`/.exec(error.message)?.[1] ?? '?'))
     case 'SCOUTER_PROFILE_INVALID': {
       const { file, field } = error as BindingError
       return new ProfileError(error.message, file ?? '', field)
@@ -92,4 +102,20 @@ export function errorFromBinding(error: BindingError | BindingErrorEvent): Scout
     default:
       return new ScouterQueueError(error.code, error.message)
   }
+}
+
+/**
+ * `thrown` as the package's error: a `ScouterQueueError` as it is; anything else (an error thrown
+ * across N-API, a non-error) as a `ScouterQueueError` with code `SCOUTER_INTERNAL` and the
+ * original as its `cause`.
+ */
+export function asScouterQueueError(thrown: unknown): ScouterQueueError {
+  if (thrown instanceof ScouterQueueError) return thrown
+  let message: string
+  try {
+    message = thrown instanceof Error ? thrown.message : String(thrown)
+  } catch {
+    message = 'an unknown failure'
+  }
+  return new ScouterQueueError('SCOUTER_INTERNAL', message, { cause: thrown })
 }

@@ -8,7 +8,7 @@
 import type native = require('./native')
 import { describe } from './builders/check'
 import { publishDrop, publishError, publishMessage, publishObserved, publishTransportState, type PublishMessage } from './diagnostics'
-import type { ScouterQueueError } from './errors'
+import { asScouterQueueError, type ScouterQueueError } from './errors'
 import type { ScouterQueueEvent } from './events'
 import type { LevelledLogger } from './logger'
 
@@ -74,7 +74,7 @@ export class Observers {
 
   /** A background failure. */
   error(error: unknown, alias: string): void {
-    const typed = (error instanceof Error ? error : new Error(String(error))) as ScouterQueueError
+    const typed = asScouterQueueError(error)
     publishError({ alias, error: typed })
     this.#logger?.log(alias === '*' || typed.code === 'SCOUTER_SPOOL' ? 'warn' : 'error', `[${alias}] ${typed.message}`)
     if (this.#onError) {
