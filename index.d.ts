@@ -141,7 +141,10 @@ export interface BindingKafkaConfig {
 /** Which drift profile file each alias uses. */
 export interface BindingProfileSource {
   alias: string
+  /** The profile file; ignored when `json` is given. */
   path: string
+  /** The profile's JSON text, for a profile given as an object (`fromProfiles`). */
+  json?: string
 }
 
 /** A document a queue settled, for the publish observers of the facade. */

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import test from 'ava'
 
-import { ConfigError, MockConfig, ProfileError, ScouterQueue } from '../ts/index'
-import { editedProfile, profiles, rawProfile, tempDir } from './helpers/fixtures'
+import { ConfigError, Features, Metrics, MockConfig, ProfileError, ScouterQueue } from '../ts/index'
+import { editedProfile, profiles, rawProfile, tempDir, uidProfiles } from './helpers/fixtures'
 
 test('the four fixture profiles load with their identifiers', async (t) => {
   const queues = await ScouterQueue.fromPath(profiles, new MockConfig())
@@ -120,4 +121,28 @@ test('a profile path that is not a regular file (a FIFO, a directory) rejects at
   const notFile = await t.throwsAsync(ScouterQueue.fromPath({ psi: dir }, new MockConfig()), { instanceOf: ProfileError })
   t.is(notFile.file, dir)
   t.regex(notFile.message, /not a regular file \(a directory\)/)
+})
+
+test('fromProfiles: profile objects load as files do, in both formats, with the same ProfileErrors', async (t) => {
+  const read = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  const mock = new MockConfig()
+  const queues = await ScouterQueue.fromProfiles({ psi: read(profiles.psi), custom25: read(uidProfiles.custom) }, mock)
+  t.deepEqual([queues.get('psi').format, queues.get('custom25', 'custom').format], ['v0.9', '0.25'])
+  queues.get('custom25', 'custom').insert(Metrics.fromObject({ mae: 2 }))
+  queues.get('psi', 'psi').insert(Features.fromObject({ feature_0: 0.5 }))
+  const stats = await queues.shutdown()
+  t.like(stats.custom25, { published: 1 })
+  t.like(stats.psi, { published: 1 })
+  t.is(mock.documents().length, 2)
+
+  const noUid = read(uidProfiles.spc)
+  delete (noUid.config as Record<string, unknown>).uid
+  const error = await t.throwsAsync(ScouterQueue.fromProfiles({ spc: noUid }, new MockConfig()), { instanceOf: ProfileError })
+  t.is(error?.field, 'config.uid')
+  t.is(error?.file, undefined, 'no file')
+  t.regex(error?.message ?? '', /the profile object of alias 'spc'/)
+
+  await t.throwsAsync(ScouterQueue.fromProfiles({ spc: 'spc_profile.json' as never }, new MockConfig()), { instanceOf: TypeError, message: /must be a plain object/ })
+  await t.throwsAsync(ScouterQueue.fromProfiles({ spc: { config: { n: 1n } } as never }, new MockConfig()), { instanceOf: TypeError, message: /cannot be serialized/ })
+  await t.throwsAsync(ScouterQueue.fromProfiles([] as never, new MockConfig()), { instanceOf: TypeError })
 })

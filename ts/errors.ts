@@ -18,12 +18,12 @@ export class ScouterQueueError extends Error {
 
 /** A drift profile that is missing, unreadable, not JSON, or lacks a field the queue needs. */
 export class ProfileError extends ScouterQueueError {
-  /** The profile file. */
-  readonly file: string
+  /** The profile file; undefined for a profile given as an object (`fromProfiles`). */
+  readonly file: string | undefined
   /** The JSON path of the offending field (`config.sample_size`), when one is to blame. */
   readonly field: string | undefined
 
-  constructor(message: string, file: string, field?: string) {
+  constructor(message: string, file: string | undefined, field?: string) {
     super('SCOUTER_PROFILE_INVALID', message)
     this.file = file
     this.field = field
@@ -91,7 +91,7 @@ export function errorFromBinding(error: BindingError | BindingErrorEvent): Scout
       return new QueueClosedError('alias' in error ? error.alias : (/`([^`]*)`/.exec(error.message)?.[1] ?? '?'))
     case 'SCOUTER_PROFILE_INVALID': {
       const { file, field } = error as BindingError
-      return new ProfileError(error.message, file ?? '', field)
+      return new ProfileError(error.message, file ?? undefined, field ?? undefined)
     }
     case 'SCOUTER_CONFIG_INVALID':
       return new ConfigError(error.message)

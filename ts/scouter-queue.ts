@@ -266,7 +266,34 @@ export class ScouterQueue<A extends string = string> {
     transport: TransportConfig | readonly TransportConfig[] = new FileConfig(),
     options: ScouterQueueOptions = {},
   ): Promise<ScouterQueue<Extract<keyof P, string>>> {
-    const sources = profileSources(paths)
+    return ScouterQueue.#open<Extract<keyof P, string>>(profileSources(paths), transport, options)
+  }
+
+  /**
+   * Like {@link fromPath}, for profiles you already hold as objects: fetched from a model
+   * registry, read from a database, or built in memory. Each is the JSON object `scouter-ml`
+   * writes (either format); it is checked exactly as a file would be.
+   * @param profiles alias -> profile object.
+   * @throws {TypeError} when a profile is not a plain object or cannot be serialized to JSON.
+   * @throws {ProfileError} (rejects) when a profile lacks a field the queue needs: `field` names
+   * it, `file` is undefined and the message names the alias.
+   * @example
+   * const profile = await registry.getJson('psi_model/0.1.0/profile.json')
+   * const queues = await ScouterQueue.fromProfiles({ psi: profile }, new KafkaConfig())
+   */
+  static async fromProfiles<const P extends Readonly<Record<string, object>>>(
+    profiles: P,
+    transport: TransportConfig | readonly TransportConfig[] = new FileConfig(),
+    options: ScouterQueueOptions = {},
+  ): Promise<ScouterQueue<Extract<keyof P, string>>> {
+    return ScouterQueue.#open<Extract<keyof P, string>>(profileObjects(profiles), transport, options)
+  }
+
+  static async #open<A extends string>(
+    sources: native.BindingProfileSource[],
+    transport: TransportConfig | readonly TransportConfig[],
+    options: ScouterQueueOptions,
+  ): Promise<ScouterQueue<A>> {
     const transports = transportList(transport)
     if (!isPlainObject(options as unknown)) {
       throw new TypeError(`ScouterQueue.fromPath: options must be a plain object, got ${describe(options)}`)
@@ -328,7 +355,7 @@ export class ScouterQueue<A extends string = string> {
       process.emitWarning(warning, { code: 'SCOUTER_PROFILE_WARNING' })
     }
     observers.attach(opened, opened.aliases(), transports.map((config) => config.kind).join(' > '))
-    const queues = new ScouterQueue<Extract<keyof P, string>>(
+    const queues = new ScouterQueue<A>(
       opened,
       transports,
       nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING,
@@ -531,6 +558,26 @@ export class ScouterQueue<A extends string = string> {
     if (error) throw errorFromBinding(error)
     return this.stats()
   }
+}
+
+/** `fromProfiles`'s objects as JSON text, checked and serialized here so that a bad one is a TypeError now. */
+function profileObjects(profiles: unknown): native.BindingProfileSource[] {
+  if (!isPlainObject(profiles)) {
+    throw new TypeError(`ScouterQueue.fromProfiles: profiles must be an object of alias -> profile object, got ${describe(profiles)}`)
+  }
+  return Object.keys(profiles).map((alias) => {
+    const profile: unknown = profiles[alias]
+    if (!isPlainObject(profile)) {
+      throw new TypeError(`ScouterQueue.fromProfiles: the profile of alias '${alias}' must be a plain object (the JSON scouter-ml writes), got ${describe(profile)}`)
+    }
+    let json: string
+    try {
+      json = JSON.stringify(profile)
+    } catch (error) {
+      throw new TypeError(`ScouterQueue.fromProfiles: the profile of alias '${alias}' cannot be serialized to JSON`, { cause: error })
+    }
+    return { alias, path: '', json }
+  })
 }
 
 function profileSources(paths: unknown): native.BindingProfileSource[] {

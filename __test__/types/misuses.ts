@@ -93,6 +93,10 @@ export async function misuses(): Promise<void> {
   await ScouterQueue.fromPath({ psi: './psi.json' }, new FileConfig(), { spoolSync: 'sometimes' })
   // @ts-expect-error 30. an onError that expects something else than an error
   await ScouterQueue.fromPath({ psi: './psi.json' }, new FileConfig(), { onError: (error: number) => void error })
+  // @ts-expect-error 31. an alias not given to fromProfiles
+  ;(await ScouterQueue.fromProfiles({ psi: {} })).get('spc')
+  // @ts-expect-error 32. a path where fromProfiles wants the profile object
+  await ScouterQueue.fromProfiles({ psi: './psi.json' })
 }
 
 /** What must keep compiling: the same calls, used right. */

@@ -21,7 +21,10 @@ use crate::core::transport::{
 #[napi(object)]
 pub struct BindingProfileSource {
   pub alias: String,
+  /// The profile file; ignored when `json` is given.
   pub path: String,
+  /// The profile's JSON text, for a profile given as an object (`fromProfiles`).
+  pub json: Option<String>,
 }
 
 /// The transport, with its options resolved. Exactly the object for `kind` is set.

@@ -17,6 +17,7 @@ use super::error::{BindingError, ErrorCode};
 use super::mock_store::BindingMockStore;
 use super::queue::BindingQueue;
 use crate::core::error::QueueError;
+use crate::core::profile::ProfileSource;
 use crate::core::queue::{ErrorSink, QueueOptions};
 use crate::core::scouter_queue::ScouterQueues;
 use crate::core::transport::{BreakerOptions, StateChange, StateSink};
@@ -134,9 +135,21 @@ pub fn open_queues<'env>(
     }),
     None => Arc::new(|_: &str, _: &QueueError| {}),
   };
-  let sources: Vec<(String, PathBuf)> = sources
+  // Profiles given as objects have no file: their errors name the alias, and carry no `file`.
+  let mut in_memory = Vec::new();
+  let sources: Vec<(String, ProfileSource)> = sources
     .into_iter()
-    .map(|source| (source.alias, PathBuf::from(source.path)))
+    .map(|source| {
+      let origin = match source.json {
+        Some(text) => {
+          let name = format!("(the profile object of alias '{}')", source.alias);
+          in_memory.push(name.clone());
+          ProfileSource::Json { name, text }
+        }
+        None => ProfileSource::File(PathBuf::from(source.path)),
+      };
+      (source.alias, origin)
+    })
     .collect();
   env.spawn_future(async move {
     let (configs, breaker, options, connect_timeout) = match prepared {
@@ -156,7 +169,17 @@ pub fn open_queues<'env>(
       Ok(queues) => Either::A(BindingScouterQueue {
         inner: Arc::new(queues),
       }),
-      Err(error) => Either::B(error.into()),
+      Err(error) => {
+        let mut error = BindingError::from(error);
+        if error
+          .file
+          .as_ref()
+          .is_some_and(|file| in_memory.contains(file))
+        {
+          error.file = None;
+        }
+        Either::B(error)
+      }
     })
   })
 }

@@ -55,6 +55,28 @@ pub struct ProfileId {
   pub uid: Option<String>,
 }
 
+/// Where a profile comes from: a file `fromPath` was given, or JSON text `fromProfiles` was given
+/// (a profile fetched from a registry or built in memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileSource {
+  File(std::path::PathBuf),
+  Json {
+    /// How errors name it (`"the profile of alias 'psi'"`): there is no file.
+    name: String,
+    text: String,
+  },
+}
+
+impl ProfileSource {
+  /// How errors name it: the file, or the given name.
+  pub fn name(&self) -> String {
+    match self {
+      ProfileSource::File(path) => path.display().to_string(),
+      ProfileSource::Json { name, .. } => name.clone(),
+    }
+  }
+}
+
 /// A loaded, validated drift profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriftProfile {
@@ -169,6 +191,14 @@ impl DriftProfile {
     let text =
       std::fs::read_to_string(path).map_err(|err| unreadable(format!("cannot be read: {err}")))?;
     Self::parse(&source, &text)
+  }
+
+  /// Loads a profile from wherever it comes from.
+  pub fn from_source(source: &ProfileSource) -> Result<Self> {
+    match source {
+      ProfileSource::File(path) => Self::load(path),
+      ProfileSource::Json { name, text } => Self::parse(name, text),
+    }
   }
 
   /// Validates a profile from its JSON text; `source` names it in errors.
@@ -1074,6 +1104,26 @@ mod tests {
       profile.spec,
       ProfileSpec::GenAi(GenAiSpec { sample_ratio: 1.0 })
     );
+  }
+
+  #[test]
+  fn a_profile_given_as_json_text_loads_and_its_errors_name_it() {
+    let named = |text: &str| ProfileSource::Json {
+      name: "(the profile object of alias 'psi')".into(),
+      text: text.into(),
+    };
+    let profile = DriftProfile::from_source(&named(PSI_25)).unwrap();
+    assert_eq!(profile.format, WireFormat::V0_25);
+    match DriftProfile::from_source(&named(r#"{"config": {"drift_type": "Psi"}}"#)) {
+      Err(QueueError::Profile { path, field, .. }) => {
+        assert_eq!(path, "(the profile object of alias 'psi')");
+        assert_eq!(field.as_deref(), Some("config.space"));
+      }
+      other => panic!("{other:?}"),
+    }
+    let file = ProfileSource::File("/nonexistent/p.json".into());
+    assert_eq!(file.name(), "/nonexistent/p.json");
+    assert!(DriftProfile::from_source(&file).is_err());
   }
 
   #[test]

@@ -222,7 +222,10 @@ async fn a_second_live_open_of_the_directory_is_a_config_error() {
   let (queues, _) = open(LLM, &store, spooled_options(dir.path(), 1 << 20)).await;
   let (sink, _) = super::tests::recording_sink();
   let second = crate::core::scouter_queue::ScouterQueues::open(
-    vec![("llm".into(), super::tests::fixture("llm_profile.json"))],
+    vec![(
+      "llm".into(),
+      crate::core::profile::ProfileSource::File(super::tests::fixture("llm_profile.json")),
+    )],
     vec![crate::core::transport::TransportConfig::Mock(Arc::clone(
       &store,
     ))],

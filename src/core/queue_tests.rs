@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::*;
 use crate::core::built_record::BuiltRecord;
 use crate::core::item::RowBatch;
+use crate::core::profile::ProfileSource;
 use crate::core::scouter_queue::ScouterQueues;
 use crate::core::transport::{
   BreakerOptions, Chain, MockStore, StateChange, Transport, TransportConfig,
@@ -32,7 +33,7 @@ pub(super) async fn open(
   let (sink, reports) = recording_sink();
   let sources = names
     .iter()
-    .map(|(alias, file)| (alias.to_string(), fixture(file)))
+    .map(|(alias, file)| (alias.to_string(), ProfileSource::File(fixture(file))))
     .collect();
   let queues = ScouterQueues::open(
     sources,
@@ -417,7 +418,7 @@ async fn open_rejects_a_bad_profile_naming_it() {
   let store = Arc::new(MockStore::new(0));
   let sink: ErrorSink = Arc::new(|_, _| {});
   let err = ScouterQueues::open(
-    vec![("x".into(), fixture("nope.json"))],
+    vec![("x".into(), ProfileSource::File(fixture("nope.json")))],
     vec![TransportConfig::Mock(store)],
     BreakerOptions::default(),
     Arc::new(|_| {}),
@@ -540,7 +541,10 @@ async fn open_paths(
   options: QueueOptions,
 ) -> ScouterQueues {
   ScouterQueues::open(
-    sources,
+    sources
+      .into_iter()
+      .map(|(alias, path)| (alias, ProfileSource::File(path)))
+      .collect(),
     vec![TransportConfig::Mock(Arc::clone(store))],
     BreakerOptions::default(),
     Arc::new(|_| {}),
@@ -767,7 +771,10 @@ async fn documents_that_fail_over_count_per_transport_and_once_for_the_queue() {
   let sink_changes = Arc::clone(&changes);
   let (sink, reports) = recording_sink();
   let queues = ScouterQueues::open(
-    vec![("llm".into(), fixture("llm_profile.json"))],
+    vec![(
+      "llm".into(),
+      ProfileSource::File(fixture("llm_profile.json")),
+    )],
     vec![
       TransportConfig::Mock(Arc::clone(&first)),
       TransportConfig::Mock(Arc::clone(&second)),

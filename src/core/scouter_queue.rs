@@ -5,7 +5,6 @@
 //! flushes asked for once it has started, get its result.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::panic_report::{self, PanicObserver};
-use crate::core::profile::DriftProfile;
+use crate::core::profile::{DriftProfile, ProfileSource};
 use crate::core::publish_events::PublishObserver;
 use crate::core::queue::{ErrorSink, QueueBus, QueueOptions};
 use crate::core::spool::{QueueSpool, Recovered, SpoolDir};
@@ -49,7 +48,7 @@ impl ScouterQueues {
   /// each behind a breaker that reports its switches to `on_state`) and starts one queue per
   /// alias. Must run on a tokio runtime, which will run the queues' tasks.
   pub async fn open(
-    sources: Vec<(String, PathBuf)>,
+    sources: Vec<(String, ProfileSource)>,
     configs: Vec<TransportConfig>,
     breaker: BreakerOptions,
     on_state: StateSink,
@@ -63,7 +62,7 @@ impl ScouterQueues {
     let profiles = tokio::task::spawn_blocking(move || {
       sources
         .into_iter()
-        .map(|(alias, path)| DriftProfile::load(&path).map(|profile| (alias, profile)))
+        .map(|(alias, source)| DriftProfile::from_source(&source).map(|profile| (alias, profile)))
         .collect::<Result<Vec<_>>>()
     })
     .await
