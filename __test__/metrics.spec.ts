@@ -125,3 +125,19 @@ test.serial('Prometheus: the same figures, scraped as text', async (t) => {
   t.is(await registry.metrics(), '\n')
   await queues.shutdown()
 })
+
+test.serial('OpenTelemetry: a provider registered globally is found without being passed', async (t) => {
+  const { metrics } = await import('@opentelemetry/api')
+  const reader = new OnDemandReader()
+  const provider = new MeterProvider({ readers: [reader] })
+  t.true(metrics.setGlobalMeterProvider(provider))
+  try {
+    const queues = await knownRun({})
+    const got = points((await reader.collect()).resourceMetrics)
+    t.is(got.get('scouter.queue.item.inserted{scouter.alias=custom,scouter.drift_kind=custom}'), 4)
+    await queues.shutdown()
+  } finally {
+    metrics.disable()
+    await provider.shutdown()
+  }
+})

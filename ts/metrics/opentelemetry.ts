@@ -22,10 +22,19 @@ export interface MeterProviderLike {
 /** The scope of every instrument. */
 const SCOPE = 'scouter-queue'
 
-/** `@opentelemetry/api`, or `undefined` when it is not installed. */
-function loadApi(): typeof Otel | undefined {
+/**
+ * Where `@opentelemetry/api` (major version 1) keeps its globals. A registered meter provider
+ * sits under `metrics`; without one there is nothing to report to, and the API is not even
+ * loaded (loading it is the only cost a queue could have had).
+ */
+const API_GLOBALS = Symbol.for('opentelemetry.js.api.1')
+
+/** The globally registered provider, through `@opentelemetry/api`; `undefined` when none is. */
+function globalProvider(): MeterProviderLike | undefined {
+  const globals = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[API_GLOBALS]
+  if (globals?.metrics === undefined) return undefined
   try {
-    return require('@opentelemetry/api') as typeof Otel
+    return (require('@opentelemetry/api') as typeof Otel).metrics.getMeterProvider()
   } catch {
     return undefined
   }
@@ -46,7 +55,7 @@ export function registerOpenTelemetry(
   read: () => QueueFigures[],
   source: MetricsSource,
 ): (() => void) | undefined {
-  const resolved = provider ?? loadApi()?.metrics.getMeterProvider()
+  const resolved = provider ?? globalProvider()
   if (resolved === undefined) return undefined
   const meter = resolved.getMeter(SCOPE, version) as Otel.Meter
   if (meter === null || typeof meter !== 'object' || isNoop(meter)) return undefined
