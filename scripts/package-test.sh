@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Proves the tarballs hold what a user needs: packs the root package and this machine's platform
-# package (linux-x64-gnu), installs both into a fresh project with the Rust tools hidden from
-# PATH, and there publishes through the File transport from ESM and from CommonJS and checks
-# the records. Expects a built addon and facade (scripts/setup.sh).
+# package (linux-x64-gnu, or linux-arm64-gnu on arm64), installs both into a fresh project with
+# the Rust tools hidden from PATH, and there publishes through the File transport from ESM and
+# from CommonJS and checks the records. Expects a built addon and facade (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-platform=linux-x64-gnu
+platform=linux-$(node -p process.arch)-gnu
 binary="scouter-queue.$platform.node"
 [[ -f $binary && -f dist/index.mjs ]] || { echo "package-test: build first (scripts/setup.sh)" >&2; exit 1; }
 
