@@ -55,11 +55,11 @@ export class Observers {
     this.#logger?.log('info', `started ${aliases.length} queue(s) (${aliases.join(', ')}) publishing to ${transports}`)
   }
 
-  /** Stops the re-evaluation; called once the shutdown settled. */
-  detach(summary: string): void {
+  /** Stops the re-evaluation; called once the shutdown settled. `summary` is read only for a logger. */
+  detach(summary: () => string): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
-    this.#logger?.log('info', `shut down: ${summary}`)
+    if (this.#logger?.enabled('info')) this.#logger.log('info', `shut down: ${summary()}`)
   }
 
   /** Adds a listener of every publish message (metrics); returns its remover. */

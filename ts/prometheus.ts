@@ -114,11 +114,10 @@ export function registerPrometheusMetrics(queues: ScouterQueue, options: Prometh
     registers: none,
   })
   metrics.push(duration)
-  const kinds = new Map(read().map((figures) => [figures.alias, figures.driftKind]))
   for (const metric of metrics) registry.registerMetric(metric as never)
   const stopListening = source.addPublishListener((message) => {
     const outcome = message.error === undefined ? 'published' : 'failed'
-    duration.observe({ alias: message.alias, drift_kind: kinds.get(message.alias) ?? message.kind, transport: message.transport, outcome }, message.durationMs / 1000)
+    duration.observe({ alias: message.alias, drift_kind: message.kind, transport: message.transport, outcome }, message.durationMs / 1000)
   })
   const names = metrics.map((metric) => (metric as unknown as { name: string }).name)
   return {

@@ -473,14 +473,16 @@ export class ScouterQueue<A extends string = string> {
   #settled(): void {
     this.#closed = true
     for (const hooks of this.#hooks) hooks.remove()
-    const totals = { published: 0, failed: 0, pending: 0 }
-    for (const queue of this.#queues.values()) {
-      const stats = queue.stats()
-      totals.published += stats.published
-      totals.failed += stats.failed
-      totals.pending += stats.pending
-    }
-    this.#observers.detach(`published ${totals.published}, failed ${totals.failed}, pending ${totals.pending} item(s)`)
+    this.#observers.detach(() => {
+      const totals = { published: 0, failed: 0, pending: 0 }
+      for (const queue of this.#queues.values()) {
+        const stats = queue.stats()
+        totals.published += stats.published
+        totals.failed += stats.failed
+        totals.pending += stats.pending
+      }
+      return `published ${totals.published}, failed ${totals.failed}, pending ${totals.pending} item(s)`
+    })
     this.#stopMetrics?.()
     this.#stopMetrics = undefined
   }

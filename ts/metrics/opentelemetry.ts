@@ -100,11 +100,10 @@ export function registerOpenTelemetry(
   }
   const observables = [inserted, processed, droppedValues, size, memory, capacity, documents]
   meter.addBatchObservableCallback(observe, observables)
-  const kinds = new Map(read().map((figures) => [figures.alias, figures.driftKind]))
   const stopListening = source.addPublishListener((message) => {
     duration.record(message.durationMs / 1000, {
       'scouter.alias': message.alias,
-      'scouter.drift_kind': kinds.get(message.alias) ?? message.kind,
+      'scouter.drift_kind': message.kind,
       'scouter.transport': message.transport,
       ...(message.error === undefined ? {} : { 'error.type': 'failed' }),
     })
