@@ -11,7 +11,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** Documents published through a Mock transport, kept in memory. */
 export declare class BindingMockStore {
-  /** A store whose transport retries a failed publish `maxRetries` times. */
+  /**
+   * A store whose transport retries a failed publish `maxRetries` times (the Mock transport's
+   * only option, so it lives here and not in the transport config).
+   */
   constructor(maxRetries: number)
   /** Every document confirmed so far, as JSON text, in publish order. */
   documents(): Array<string>
@@ -109,33 +112,25 @@ export interface BindingErrorEvent {
   message: string
 }
 
-/** File transport options. */
-export interface BindingFileConfig {
-  path: string
-}
-
-/** Scouter gRPC API options. */
-export interface BindingGrpcConfig {
-  serverUri: string
-  username: string
-  password: string
-  timeoutMs: number
-  connectTimeoutMs: number
-}
-
-/** Scouter HTTP API options. */
-export interface BindingHttpConfig {
-  serverUri: string
-  username: string
-  password: string
-  authToken: string
-  timeoutMs: number
-}
-
-/** Kafka transport options: the topic and the complete librdkafka configuration. */
-export interface BindingKafkaConfig {
-  topic: string
-  settings: Record<string, string>
+/** One row of the option table. */
+export interface BindingOptionSpec {
+  scope: 'queue' | 'file' | 'mock' | 'kafka' | 'rabbitmq' | 'redis' | 'http' | 'grpc'
+  name: string
+  /** The environment variables it falls back to, first set one wins. */
+  env: Array<string>
+  /** Absent when unset by default. */
+  default?: string | number
+  /** `"text"`, `"oneOf"`, `"whole"` or `"millis"`. */
+  rule: 'text' | 'oneOf' | 'whole' | 'millis'
+  /** The allowed strings of a `oneOf` rule. */
+  values?: Array<string>
+  /** Whether a `oneOf` value is compared in lower case. */
+  anyCase: boolean
+  /** The bounds of a `whole` or `millis` rule. */
+  min?: number
+  max?: number
+  secret: boolean
+  summary: string
 }
 
 /** Which drift profile file each alias uses. */
@@ -163,31 +158,25 @@ export interface BindingPublishEvent {
   error?: string
 }
 
-/** Queue options shared by every alias. */
+/** Queue options shared by every alias; absent ones take the option table's default. */
 export interface BindingQueueOptions {
-  /** @default 30000 */
   flushIntervalMs?: number
-  /** @default 100000 */
   maxPendingItems?: number
-  /** @default 67108864 */
   maxPendingBytes?: number
-  /** The deadline of a flush or shutdown called without one. @default 30000 */
+  /** The deadline of a flush or shutdown called without one. */
   flushTimeoutMs?: number
-  /** @default 64 */
-  maxInFlight?: number
   /** Reject instead of starting when the transport cannot connect in time. */
   connectTimeoutMs?: number
   /** The write-ahead disk spool's directory; no spool without it. */
   spoolDir?: string
-  /** @default 1073741824 (1 GiB) */
   spoolMaxBytes?: number
-  /** `"always"`, `"interval"` or `"never"`. @default "interval" */
+  /** `"always"`, `"interval"` or `"never"`. */
   spoolSync?: string
-  /** Documents failed in a row that open a chain member's breaker. @default 5 */
+  /** Documents failed in a row that open a chain member's breaker. */
   failureThreshold?: number
-  /** A failure lasting this long opens a member's breaker. @default 10000 */
+  /** A failure lasting this long opens a member's breaker. */
   failureTimeoutMs?: number
-  /** How long an open breaker waits before its next probe. @default 5000 */
+  /** How long an open breaker waits before its next probe. */
   probeIntervalMs?: number
 }
 
@@ -220,18 +209,6 @@ export interface BindingQueueStats {
   transports: Array<BindingTransportStats>
 }
 
-/** RabbitMQ transport options. */
-export interface BindingRabbitMqConfig {
-  address: string
-  queue: string
-}
-
-/** Redis transport options. */
-export interface BindingRedisConfig {
-  address: string
-  channel: string
-}
-
 /** One column of the row layout: the feature or metric name, and codes for string values. */
 export interface BindingSlot {
   name: string
@@ -242,19 +219,18 @@ export interface BindingSlot {
   codes?: Array<[string, number]>
 }
 
-/** The transport, with its options resolved. Exactly the object for `kind` is set. */
-export interface BindingTransportConfig {
-  /** `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"`, `"http"` or `"grpc"`. */
-  kind: string
-  file?: BindingFileConfig
-  kafka?: BindingKafkaConfig
-  rabbitmq?: BindingRabbitMqConfig
-  redis?: BindingRedisConfig
-  http?: BindingHttpConfig
-  grpc?: BindingGrpcConfig
-  /** Retries after the first attempt. */
-  maxRetries?: number
-}
+/**
+ * The transport, with its options resolved (`ts/config/transports.ts` resolves them through the
+ * option table). A structured enum, so `index.d.ts` carries a union discriminated by `kind`.
+ */
+export type BindingTransportConfig =
+  | { kind: 'mock' }
+  | { kind: 'file'; path: string; maxRetries: number }
+  | { kind: 'kafka'; topic: string; settings: Record<string, string>; maxRetries: number }
+  | { kind: 'rabbitmq'; address: string; queue: string; maxRetries: number }
+  | { kind: 'redis'; address: string; channel: string; maxRetries: number }
+  | { kind: 'http'; serverUri: string; username: string; password: string; authToken: string; timeoutMs: number; maxRetries: number }
+  | { kind: 'grpc'; serverUri: string; username: string; password: string; timeoutMs: number; connectTimeoutMs: number; maxRetries: number }
 
 /** A transport of the chain changed state (its circuit breaker opened, probed, closed). */
 export interface BindingTransportStateEvent {
@@ -282,14 +258,31 @@ export interface BindingTransportStats {
 }
 
 /**
+ * `value` checked against the rule of `scope`'s option `name`: the value to use (a choice in
+ * lower case where any case is allowed). `envName` is the variable it came from, if it did not
+ * come from code: its text is then parsed where a number is expected. Throws
+ * `SCOUTER_CONFIG_INVALID` naming the option or the variable.
+ */
+export declare function checkOption(scope: string, name: string, value: string | number, envName?: string | undefined | null): string | number
+
+/** Whether a setting named `key` holds a secret (`core::secrets::is_secret_key`). */
+export declare function isSecretKey(key: string): boolean
+
+/**
  * Loads the profiles, connects the transports (a list is a failover chain; `mocks[i]` is the
  * store of a Mock transport at position `i`) and starts the queues. Resolves with the queues,
  * or with a `BindingError` describing why they could not start.
  */
 export declare function openQueues(sources: Array<BindingProfileSource>, transports: Array<BindingTransportConfig>, mocks: Array<BindingMockStore | undefined | null>, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null, onEvent?: ((event: BindingTransportStateEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>
 
+/** Every option: scope, name, env vars, default, rule, whether it is secret, a one-line summary. */
+export declare function optionTable(): Array<BindingOptionSpec>
+
 /**
  * `[uid, createdAt]` for a record built now, then `extra` more fresh UUIDv7s (an `EvalRecord`
  * without a `sessionId` takes one). `extra` is clamped to 4: nothing needs more.
  */
 export declare function recordIdentity(extra: number): Array<string>
+
+/** `address` with any password replaced by `[redacted]` (`core::secrets::redact_url`). */
+export declare function redactUrl(address: string): string

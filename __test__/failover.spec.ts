@@ -190,12 +190,12 @@ test('fromPath refuses an empty list, a list holding something else than configs
   })
 })
 
-test('breaker options are checked by the native core: a ConfigError naming the option', async (t) => {
+test('breaker options are checked against the option table: a ConfigError naming the option', async (t) => {
   const cases: Array<[keyof ScouterQueueOptions, unknown, RegExp]> = [
-    ['failureThreshold', 0, /option `failureThreshold` must be a whole number from 1 to 4294967295 \(got 0\)/],
+    ['failureThreshold', 0, /option `failureThreshold` must be a whole number from 1 to 4294967295, got 0/],
     ['failureThreshold', 1.5, /option `failureThreshold` must be a whole number/],
     ['failureThreshold', 2 ** 32, /option `failureThreshold`/],
-    ['failureTimeoutMs', 0, /option `failureTimeoutMs` must be a number of milliseconds above 0 up to 2147483647 \(got 0\)/],
+    ['failureTimeoutMs', 0, /option `failureTimeoutMs` must be a number of milliseconds from 1 to 2147483647, got 0/],
     ['failureTimeoutMs', -1, /option `failureTimeoutMs`/],
     ['failureTimeoutMs', Number.NaN, /option `failureTimeoutMs`/],
     ['probeIntervalMs', Number.POSITIVE_INFINITY, /option `probeIntervalMs`/],

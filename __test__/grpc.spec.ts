@@ -321,7 +321,7 @@ test('gRPC: options fall back to SCOUTER_GRPC_URI and SCOUTER_USERNAME/PASSWORD,
   const keys = ['SCOUTER_GRPC_URI', 'SCOUTER_USERNAME', 'SCOUTER_PASSWORD', 'SCOUTER_SERVER_URI'] as const
   withEnv(Object.fromEntries(keys.map((key) => [key, undefined])), () => {
     t.like(new GrpcConfig(), { kind: 'grpc', serverUri: 'http://localhost:50051', username: 'admin', timeoutMs: 60000, connectTimeoutMs: 10000, maxRetries: 3 })
-    t.like(new GrpcConfig()[toBinding]().config.grpc, { password: 'admin' })
+    t.like(new GrpcConfig()[toBinding]().config, { password: 'admin' })
     process.env.SCOUTER_SERVER_URI = 'http://http-only:8000'
     t.is(new GrpcConfig().serverUri, 'http://localhost:50051', 'the HTTP transport’s variable is not the gRPC one')
     process.env.SCOUTER_GRPC_URI = 'https://scouter.example:50051'
@@ -331,13 +331,17 @@ test('gRPC: options fall back to SCOUTER_GRPC_URI and SCOUTER_USERNAME/PASSWORD,
     t.like(config, { serverUri: 'https://scouter.example:50051', username: 'env-user', timeoutMs: 1234, connectTimeoutMs: 567, maxRetries: 0 })
     t.deepEqual(config[toBinding]().config, {
       kind: 'grpc',
-      grpc: { serverUri: 'https://scouter.example:50051', username: 'env-user', password: 'env-pa55', timeoutMs: 1234, connectTimeoutMs: 567 },
+      serverUri: 'https://scouter.example:50051',
+      username: 'env-user',
+      password: 'env-pa55',
+      timeoutMs: 1234,
+      connectTimeoutMs: 567,
       maxRetries: 0,
     })
-    t.like(new GrpcConfig({ username: 'explicit', password: 'explicit-pw' })[toBinding]().config.grpc, { username: 'explicit', password: 'explicit-pw' })
+    t.like(new GrpcConfig({ username: 'explicit', password: 'explicit-pw' })[toBinding]().config, { username: 'explicit', password: 'explicit-pw' })
     const withUserinfo = new GrpcConfig({ serverUri: 'http://svc:uri-s3cret@127.0.0.1:50051' })
     t.is(withUserinfo.serverUri, 'http://127.0.0.1:50051')
-    t.like(withUserinfo[toBinding]().config.grpc, { username: 'svc', password: 'uri-s3cret' })
+    t.like(withUserinfo[toBinding]().config, { username: 'svc', password: 'uri-s3cret' })
     for (const shown of [config, withUserinfo]) {
       for (const printed of [String(shown), JSON.stringify(shown), inspect(shown), JSON.stringify({ ...shown }), inspect({ ...shown }), JSON.stringify(Object.entries(shown))]) {
         t.false(/env-pa55|uri-s3cret/.test(printed), printed)
@@ -358,7 +362,7 @@ test('gRPC: bad options are refused before anything starts, without echoing secr
     t.throws(() => new GrpcConfig({ connectTimeoutMs: timeoutMs }), { instanceOf: ConfigError, message: /connectTimeoutMs/ })
   }
   t.throws(() => new GrpcConfig({ maxRetries: 101 }), { instanceOf: ConfigError, message: /maxRetries/ })
-  t.throws(() => new GrpcConfig({ password: 42 as never }), { instanceOf: ConfigError, message: /option `password` must be a string, got number/ })
+  t.throws(() => new GrpcConfig({ password: 42 as never }), { instanceOf: ConfigError, message: /option `password` must be a string, got a number/ })
   // What the TypeScript layer lets through, the core checks too (the URI must parse).
   const config = new GrpcConfig({ serverUri: 'http://u:s3cret@bad host:1' })
   const rejected = await t.throwsAsync(ScouterQueue.fromPath({ custom: uidProfiles.custom }, config), { instanceOf: ConfigError, message: /serverUri/ })

@@ -217,7 +217,7 @@ test('HTTP: credentials in serverUri log in, and the config keeps and shows the 
 
 test('HTTP: username/password options win over credentials in serverUri, which win over the env vars', (t) => {
   withEnv({ SCOUTER_SERVER_URI: undefined, SCOUTER_USERNAME: 'env-user', SCOUTER_PASSWORD: 'env-pass' }, () => {
-    const binding = (config: HttpConfig) => config[toBinding]().config.http!
+    const binding = (config: HttpConfig) => config[toBinding]().config
     t.like(binding(new HttpConfig({ serverUri: 'https://u:secret@scouter.example:8443/base?x=1' })), {
       serverUri: 'https://scouter.example:8443/base?x=1',
       username: 'u',

@@ -213,7 +213,8 @@ test('a second live process on the same spoolDir gets a ConfigError, and the dir
 
 test('spool options are checked', async (t) => {
   const open = (options: object) => ScouterQueue.fromPath({ llm: profiles.llm }, new MockConfig(), options)
-  await t.throwsAsync(open({ spoolDir: tempDir(), spoolSync: 'sometimes' }), { instanceOf: TypeError, message: /spoolSync must be 'interval', 'always' or 'never'/ })
+  await t.throwsAsync(open({ spoolDir: tempDir(), spoolSync: 'sometimes' }), { instanceOf: ConfigError, message: /option `spoolSync` must be one of interval, always, never, got "sometimes"/ })
+  await t.throwsAsync(open({ spoolDir: tempDir(), spoolSync: 1 }), { instanceOf: TypeError, message: /spoolSync must be 'interval', 'always' or 'never'/ })
   await t.throwsAsync(open({ spoolDir: 42 }), { instanceOf: TypeError, message: /spoolDir must be a non-empty string or file: URL/ })
   await t.throwsAsync(open({ spoolDir: '' }), { instanceOf: TypeError })
   await t.throwsAsync(open({ spoolDir: tempDir(), spoolMaxBytes: 1000 }), { instanceOf: ConfigError, message: /spoolMaxBytes.*from 65536/ })

@@ -5,7 +5,7 @@
  * `SCOUTER_LOG_LEVEL`, else `'info'`.
  */
 import { describe, isPlainObject } from './builders/check'
-import { ConfigError } from './errors'
+import { resolveText } from './config/options'
 
 /** What `logger` must have. */
 export interface Logger {
@@ -64,17 +64,9 @@ export function resolveLogger(logger: unknown, level: unknown): LevelledLogger |
 }
 
 function resolveLevel(level: unknown): LogLevel {
-  if (level !== undefined) {
-    if (typeof level !== 'string' || !LEVELS.includes(level as LogLevel)) {
-      throw new TypeError(`ScouterQueue.fromPath: logLevel must be one of ${LEVELS.join(', ')}, got ${describe(level)}`)
-    }
-    return level as LogLevel
+  if (level !== undefined && (typeof level !== 'string' || !LEVELS.includes(level as LogLevel))) {
+    throw new TypeError(`ScouterQueue.fromPath: logLevel must be one of ${LEVELS.join(', ')}, got ${describe(level)}`)
   }
-  const fromEnv = process.env.SCOUTER_LOG_LEVEL
-  if (fromEnv === undefined || fromEnv === '') return 'info'
-  const lower = fromEnv.trim().toLowerCase()
-  if (!LEVELS.includes(lower as LogLevel)) {
-    throw new ConfigError(`environment variable SCOUTER_LOG_LEVEL must be one of ${LEVELS.join(', ')} (got ${JSON.stringify(fromEnv.slice(0, 40))})`)
-  }
-  return lower as LogLevel
+  // From code, exactly one of the levels; from SCOUTER_LOG_LEVEL, any case (the table's rule).
+  return resolveText('queue', 'logLevel', level) as LogLevel
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 import native = require('./native')
 import { describe, isPlainObject } from './builders/check'
-import { checkTimeout } from './config/env'
+import { checkTimeout, resolveNumber, resolveText } from './config/options'
 import { FileConfig, toBinding, type TransportConfig } from './config/transports'
 import { errorFromBinding, UnknownAliasError, type ScouterQueueError } from './errors'
 import { eventFromBinding, type ScouterQueueEvent } from './events'
@@ -150,7 +150,7 @@ export interface ScouterQueueOptions {
   onEvent?: (event: ScouterQueueEvent) => void
 }
 
-/** The numeric options of `fromPath`. Their ranges are checked by the native core (a `ConfigError`). */
+/** The numeric options of `fromPath`; their rules are rows of the option table. */
 const NUMBER_OPTIONS = [
   'flushIntervalMs',
   'maxPendingItems',
@@ -178,9 +178,6 @@ export interface FileUrl {
 /** Per alias, what `stats()`, `flush()` and `shutdown()` report: a reading, not a handle. */
 export type ScouterQueueStats<A extends string = string> = { readonly [alias in A]: QueueStats }
 
-const DEFAULT_MAX_PENDING = 100_000
-/** The native default of `flushTimeoutMs`: the deadline of a shutdown hook without `timeoutMs`. */
-const DEFAULT_FLUSH_TIMEOUT_MS = 30_000
 /** The package version, reported as the OpenTelemetry instrumentation scope version. */
 const VERSION: string = (require('../package.json') as { version: string }).version
 
@@ -318,7 +315,7 @@ export class ScouterQueue<A extends string = string> {
       if (typeof value !== 'number') {
         throw new TypeError(`ScouterQueue.fromPath: ${key} must be a number, got ${describe(value)}`)
       }
-      nativeOptions[key] = value
+      nativeOptions[key] = resolveNumber('queue', key, value)
     }
     const spoolDir: unknown = options.spoolDir
     if (spoolDir !== undefined) {
@@ -332,10 +329,10 @@ export class ScouterQueue<A extends string = string> {
     }
     const spoolSync: unknown = options.spoolSync
     if (spoolSync !== undefined) {
-      if (spoolSync !== 'interval' && spoolSync !== 'always' && spoolSync !== 'never') {
+      if (typeof spoolSync !== 'string') {
         throw new TypeError(`ScouterQueue.fromPath: spoolSync must be 'interval', 'always' or 'never', got ${describe(spoolSync)}`)
       }
-      nativeOptions.spoolSync = spoolSync
+      nativeOptions.spoolSync = resolveText('queue', 'spoolSync', spoolSync)
     }
 
     const observers = new Observers({ onError, onEvent, logger })
@@ -358,8 +355,8 @@ export class ScouterQueue<A extends string = string> {
     const queues = new ScouterQueue<A>(
       opened,
       transports,
-      nativeOptions.maxPendingItems ?? DEFAULT_MAX_PENDING,
-      nativeOptions.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
+      nativeOptions.maxPendingItems ?? resolveNumber('queue', 'maxPendingItems', undefined),
+      nativeOptions.flushTimeoutMs ?? resolveNumber('queue', 'flushTimeoutMs', undefined),
       observers,
     )
     queues.#stopMetrics = registerOpenTelemetry(meterProvider as MeterProviderLike | undefined, VERSION, () => queues.#figures(), queues[metricsSource]())

@@ -9,7 +9,7 @@
 import { constants } from 'node:os'
 
 import { describe, isPlainObject } from './builders/check'
-import { checkTimeout, MAX_DURATION_MS } from './config/env'
+import { checkTimeout, MAX_DURATION_MS } from './config/options'
 import { emitWarningNow } from './pending-at-exit'
 
 /**

@@ -1,6 +1,6 @@
 //! Options from JavaScript into core types. The TypeScript layer has already resolved every
-//! option (option, then env var, then default; `ts/config/env.ts`), so this only checks and
-//! converts, and its errors name the option.
+//! option (option, then env var, then default, through the option table); this checks each value
+//! again against the same table (the object may be forged) and converts. Errors name the option.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use napi_derive::napi;
 
 use super::mock_store::BindingMockStore;
 use crate::core::error::{QueueError, Result};
+use crate::core::options::{self, Given, Scope, Source};
 use crate::core::queue::QueueOptions;
 use crate::core::spool::{SpoolOptions, SpoolSync};
 use crate::core::transport::{
@@ -27,134 +28,108 @@ pub struct BindingProfileSource {
   pub json: Option<String>,
 }
 
-/// The transport, with its options resolved. Exactly the object for `kind` is set.
-#[napi(object)]
-pub struct BindingTransportConfig {
-  /// `"mock"`, `"file"`, `"kafka"`, `"rabbitmq"`, `"redis"`, `"http"` or `"grpc"`.
-  pub kind: String,
-  pub file: Option<BindingFileConfig>,
-  pub kafka: Option<BindingKafkaConfig>,
-  pub rabbitmq: Option<BindingRabbitMqConfig>,
-  pub redis: Option<BindingRedisConfig>,
-  pub http: Option<BindingHttpConfig>,
-  pub grpc: Option<BindingGrpcConfig>,
-  /// Retries after the first attempt.
-  pub max_retries: Option<u32>,
+/// The transport, with its options resolved (`ts/config/transports.ts` resolves them through the
+/// option table). A structured enum, so `index.d.ts` carries a union discriminated by `kind`.
+#[napi(discriminant = "kind", discriminant_case = "lowercase")]
+pub enum BindingTransportConfig {
+  /// Its store crosses beside the list (`mocks`), at the same position.
+  Mock,
+  File {
+    path: String,
+    max_retries: f64,
+  },
+  /// The topic and the complete librdkafka configuration.
+  Kafka {
+    topic: String,
+    settings: HashMap<String, String>,
+    max_retries: f64,
+  },
+  RabbitMq {
+    address: String,
+    queue: String,
+    max_retries: f64,
+  },
+  Redis {
+    address: String,
+    channel: String,
+    max_retries: f64,
+  },
+  /// The Scouter server's HTTP API.
+  Http {
+    server_uri: String,
+    username: String,
+    password: String,
+    auth_token: String,
+    timeout_ms: f64,
+    max_retries: f64,
+  },
+  /// The Scouter server's gRPC API.
+  Grpc {
+    server_uri: String,
+    username: String,
+    password: String,
+    timeout_ms: f64,
+    connect_timeout_ms: f64,
+    max_retries: f64,
+  },
 }
 
-/// File transport options.
-#[napi(object)]
-pub struct BindingFileConfig {
-  pub path: String,
-}
-
-/// Kafka transport options: the topic and the complete librdkafka configuration.
-#[napi(object)]
-pub struct BindingKafkaConfig {
-  pub topic: String,
-  pub settings: HashMap<String, String>,
-}
-
-/// RabbitMQ transport options.
-#[napi(object)]
-pub struct BindingRabbitMqConfig {
-  pub address: String,
-  pub queue: String,
-}
-
-/// Redis transport options.
-#[napi(object)]
-pub struct BindingRedisConfig {
-  pub address: String,
-  pub channel: String,
-}
-
-/// Scouter HTTP API options.
-#[napi(object)]
-pub struct BindingHttpConfig {
-  pub server_uri: String,
-  pub username: String,
-  pub password: String,
-  pub auth_token: String,
-  pub timeout_ms: f64,
-}
-
-/// Scouter gRPC API options.
-#[napi(object)]
-pub struct BindingGrpcConfig {
-  pub server_uri: String,
-  pub username: String,
-  pub password: String,
-  pub timeout_ms: f64,
-  pub connect_timeout_ms: f64,
-}
-
-/// Queue options shared by every alias.
+/// Queue options shared by every alias; absent ones take the option table's default.
 #[napi(object)]
 pub struct BindingQueueOptions {
-  /// @default 30000
   pub flush_interval_ms: Option<f64>,
-  /// @default 100000
   pub max_pending_items: Option<f64>,
-  /// @default 67108864
   pub max_pending_bytes: Option<f64>,
-  /// The deadline of a flush or shutdown called without one. @default 30000
+  /// The deadline of a flush or shutdown called without one.
   pub flush_timeout_ms: Option<f64>,
-  /// @default 64
-  pub max_in_flight: Option<u32>,
   /// Reject instead of starting when the transport cannot connect in time.
   pub connect_timeout_ms: Option<f64>,
   /// The write-ahead disk spool's directory; no spool without it.
   pub spool_dir: Option<String>,
-  /// @default 1073741824 (1 GiB)
   pub spool_max_bytes: Option<f64>,
-  /// `"always"`, `"interval"` or `"never"`. @default "interval"
+  /// `"always"`, `"interval"` or `"never"`.
   pub spool_sync: Option<String>,
-  /// Documents failed in a row that open a chain member's breaker. @default 5
+  /// Documents failed in a row that open a chain member's breaker.
   pub failure_threshold: Option<f64>,
-  /// A failure lasting this long opens a member's breaker. @default 10000
+  /// A failure lasting this long opens a member's breaker.
   pub failure_timeout_ms: Option<f64>,
-  /// How long an open breaker waits before its next probe. @default 5000
+  /// How long an open breaker waits before its next probe.
   pub probe_interval_ms: Option<f64>,
 }
 
-/// The longest duration accepted from JavaScript, in milliseconds: Node's own timer limit
-/// (about 24.8 days). Larger values would overflow `Duration`/`Instant` arithmetic.
-pub const MAX_DURATION_MS: f64 = 2_147_483_647.0;
-
-/// The largest count accepted from JavaScript: beyond it, numbers are no longer exact.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-/// A duration option, checked: finite, within `0..=MAX_DURATION_MS`, and above zero unless
-/// `zero_ok`.
-pub fn duration(option: &str, ms: f64, zero_ok: bool) -> Result<Duration> {
-  let low_ok = if zero_ok { ms >= 0.0 } else { ms > 0.0 };
-  if ms.is_finite() && low_ok && ms <= MAX_DURATION_MS {
-    return Ok(Duration::from_secs_f64(ms / 1000.0));
+/// A duration argument (`flush(timeoutMs)`, a Mock latency): a number of milliseconds from 0 to
+/// the longest duration of the option table.
+pub fn argument_duration(argument: &str, ms: f64) -> Result<Duration> {
+  if ms.is_finite() && (0.0..=options::MAX_DURATION_MS).contains(&ms) {
+    return Ok(options::millis_duration(ms));
   }
-  let low = if zero_ok { "from 0" } else { "above 0" };
   Err(QueueError::Config(format!(
-    "option `{option}` must be a number of milliseconds {low} up to {MAX_DURATION_MS} (got {ms})"
+    "`{argument}` must be a number of milliseconds from 0 to {}, got {ms}",
+    options::MAX_DURATION_MS
   )))
 }
 
-/// A count option, checked: a whole number within `1..=max`.
-fn count(option: &str, n: f64, max: f64) -> Result<f64> {
-  if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= max {
-    return Ok(n);
-  }
-  Err(QueueError::Config(format!(
-    "option `{option}` must be a whole number from 1 to {max} (got {n})"
-  )))
+/// A duration option of `scope`, checked against its row of the option table.
+pub fn duration(scope: Scope, option: &str, ms: f64) -> Result<Duration> {
+  let spec = options::find(scope, option).expect("a duration option of the table");
+  let ms = spec.number(Some(ms))?.unwrap_or(ms);
+  Ok(options::millis_duration(ms))
+}
+
+/// `maxRetries` of a transport config, checked against the table.
+pub fn max_retries(scope: Scope, n: f64) -> Result<u32> {
+  let spec = options::find(scope, "maxRetries").expect("every transport has maxRetries");
+  Ok(spec.number(Some(n))?.unwrap_or(n) as u32)
 }
 
 impl BindingQueueOptions {
   /// `connectTimeoutMs`, checked.
   pub fn connect_timeout(&self) -> Result<Option<Duration>> {
-    self
-      .connect_timeout_ms
-      .map(|ms| duration("connectTimeoutMs", ms, false))
-      .transpose()
+    Ok(
+      options::CONNECT_TIMEOUT_MS
+        .number(self.connect_timeout_ms)?
+        .map(options::millis_duration),
+    )
   }
 }
 
@@ -175,78 +150,91 @@ pub fn transports_into_core(
 }
 
 impl BindingTransportConfig {
-  /// The core config; `mock` is the store of a Mock transport.
+  /// The core config; `mock` is the store of a Mock transport. Every number is checked again
+  /// against the option table: a forged object gets the same errors as a bad option.
   pub fn into_core(self, mock: Option<&BindingMockStore>) -> Result<TransportConfig> {
-    let missing =
-      |kind: &str| QueueError::Config(format!("the {kind} transport needs its options"));
-    let max_retries = self.max_retries.unwrap_or(3);
-    match self.kind.as_str() {
-      "kafka" => {
-        let kafka = self.kafka.ok_or_else(|| missing("Kafka"))?;
-        Ok(TransportConfig::Kafka(KafkaConfig {
-          topic: kafka.topic,
-          settings: kafka.settings.into_iter().collect(),
-          max_retries,
-        }))
-      }
-      "rabbitmq" => {
-        let rabbitmq = self.rabbitmq.ok_or_else(|| missing("RabbitMQ"))?;
-        Ok(TransportConfig::RabbitMq(RabbitMqConfig {
-          address: rabbitmq.address,
-          queue: rabbitmq.queue,
-          max_retries,
-        }))
-      }
-      "redis" => {
-        let redis = self.redis.ok_or_else(|| missing("Redis"))?;
-        Ok(TransportConfig::Redis(RedisConfig {
-          address: redis.address,
-          channel: redis.channel,
-          max_retries,
-        }))
-      }
-      "http" => {
-        let http = self.http.ok_or_else(|| missing("HTTP"))?;
-        Ok(TransportConfig::Http(HttpConfig {
-          timeout: duration("timeoutMs", http.timeout_ms, false)?,
-          server_uri: http.server_uri,
-          username: http.username,
-          password: http.password,
-          auth_token: http.auth_token,
-          max_retries,
-        }))
-      }
-      "grpc" => {
-        let grpc = self.grpc.ok_or_else(|| missing("gRPC"))?;
-        let config = GrpcConfig {
-          timeout: duration("timeoutMs", grpc.timeout_ms, false)?,
-          connect_timeout: duration("connectTimeoutMs", grpc.connect_timeout_ms, false)?,
-          server_uri: grpc.server_uri,
-          username: grpc.username,
-          password: grpc.password,
-          max_retries,
-        };
-        config.check()?;
-        Ok(TransportConfig::Grpc(config))
-      }
-      "mock" => {
+    Ok(match self {
+      BindingTransportConfig::Mock => {
         let store =
           mock.ok_or_else(|| QueueError::Config("the Mock transport needs its store".into()))?;
-        Ok(TransportConfig::Mock(store.inner.clone()))
+        TransportConfig::Mock(store.inner.clone())
       }
-      "file" => {
-        let file = self
-          .file
-          .ok_or_else(|| QueueError::Config("the File transport needs `path`".into()))?;
-        Ok(TransportConfig::File(FileConfig {
-          path: PathBuf::from(file.path),
-          max_retries,
-        }))
+      BindingTransportConfig::File {
+        path,
+        max_retries: n,
+      } => {
+        if path.is_empty() || path.contains('\0') {
+          return Err(QueueError::Config(format!(
+            "option `path` must be a file path, got {path:?}"
+          )));
+        }
+        TransportConfig::File(FileConfig {
+          path: PathBuf::from(path),
+          max_retries: max_retries(Scope::File, n)?,
+        })
       }
-      other => Err(QueueError::Config(format!(
-        "unknown transport kind `{other}`"
-      ))),
-    }
+      BindingTransportConfig::Kafka {
+        topic,
+        settings,
+        max_retries: n,
+      } => TransportConfig::Kafka(KafkaConfig {
+        topic,
+        settings: settings.into_iter().collect(),
+        max_retries: max_retries(Scope::Kafka, n)?,
+      }),
+      BindingTransportConfig::RabbitMq {
+        address,
+        queue,
+        max_retries: n,
+      } => TransportConfig::RabbitMq(RabbitMqConfig {
+        address,
+        queue,
+        max_retries: max_retries(Scope::RabbitMq, n)?,
+      }),
+      BindingTransportConfig::Redis {
+        address,
+        channel,
+        max_retries: n,
+      } => TransportConfig::Redis(RedisConfig {
+        address,
+        channel,
+        max_retries: max_retries(Scope::Redis, n)?,
+      }),
+      BindingTransportConfig::Http {
+        server_uri,
+        username,
+        password,
+        auth_token,
+        timeout_ms,
+        max_retries: n,
+      } => TransportConfig::Http(HttpConfig {
+        timeout: duration(Scope::Http, "timeoutMs", timeout_ms)?,
+        server_uri,
+        username,
+        password,
+        auth_token,
+        max_retries: max_retries(Scope::Http, n)?,
+      }),
+      BindingTransportConfig::Grpc {
+        server_uri,
+        username,
+        password,
+        timeout_ms,
+        connect_timeout_ms,
+        max_retries: n,
+      } => {
+        let config = GrpcConfig {
+          timeout: duration(Scope::Grpc, "timeoutMs", timeout_ms)?,
+          connect_timeout: duration(Scope::Grpc, "connectTimeoutMs", connect_timeout_ms)?,
+          server_uri,
+          username,
+          password,
+          max_retries: max_retries(Scope::Grpc, n)?,
+        };
+        config.check()?;
+        TransportConfig::Grpc(config)
+      }
+    })
   }
 }
 
@@ -256,18 +244,15 @@ impl TryFrom<&BindingQueueOptions> for BreakerOptions {
   fn try_from(options: &BindingQueueOptions) -> Result<Self> {
     let defaults = BreakerOptions::default();
     Ok(BreakerOptions {
-      failure_threshold: match options.failure_threshold {
-        None => defaults.failure_threshold,
-        Some(n) => count("failureThreshold", n, u32::MAX as f64)? as u32,
-      },
-      failure_timeout: match options.failure_timeout_ms {
-        None => defaults.failure_timeout,
-        Some(ms) => duration("failureTimeoutMs", ms, false)?,
-      },
-      probe_interval: match options.probe_interval_ms {
-        None => defaults.probe_interval,
-        Some(ms) => duration("probeIntervalMs", ms, false)?,
-      },
+      failure_threshold: options::FAILURE_THRESHOLD
+        .number(options.failure_threshold)?
+        .map_or(defaults.failure_threshold, |n| n as u32),
+      failure_timeout: options::FAILURE_TIMEOUT_MS
+        .number(options.failure_timeout_ms)?
+        .map_or(defaults.failure_timeout, options::millis_duration),
+      probe_interval: options::PROBE_INTERVAL_MS
+        .number(options.probe_interval_ms)?
+        .map_or(defaults.probe_interval, options::millis_duration),
     })
   }
 }
@@ -275,54 +260,31 @@ impl TryFrom<&BindingQueueOptions> for BreakerOptions {
 impl TryFrom<&BindingQueueOptions> for QueueOptions {
   type Error = QueueError;
 
-  fn try_from(options: &BindingQueueOptions) -> Result<Self> {
+  fn try_from(given: &BindingQueueOptions) -> Result<Self> {
     let defaults = QueueOptions::default();
-    let flush_interval = match options.flush_interval_ms {
-      None => defaults.flush_interval,
-      // A zero-length timer would wake the event task without pause: 1 ms is the floor.
-      Some(ms) if ms < 1.0 => {
-        return Err(QueueError::Config(format!(
-          "option `flushIntervalMs` must be a number of milliseconds from 1 up to {MAX_DURATION_MS} (got {ms})"
-        )))
-      }
-      Some(ms) => duration("flushIntervalMs", ms, false)?,
-    };
-    let flush_timeout = match options.flush_timeout_ms {
-      None => defaults.flush_timeout,
-      Some(ms) => duration("flushTimeoutMs", ms, true)?,
-    };
-    let max_pending_items = match options.max_pending_items {
-      None => defaults.max_pending_items,
-      Some(n) => count("maxPendingItems", n, u32::MAX as f64)? as usize,
-    };
-    let max_pending_bytes = match options.max_pending_bytes {
-      None => defaults.max_pending_bytes,
-      Some(n) => count("maxPendingBytes", n, MAX_SAFE_INTEGER)? as u64,
-    };
-    let max_in_flight = match options.max_in_flight {
-      None => defaults.max_in_flight,
-      Some(0) => {
-        return Err(QueueError::Config(
-          "option `maxInFlight` must be at least 1".into(),
-        ))
-      }
-      Some(n) => n as usize,
-    };
     Ok(QueueOptions {
-      flush_interval,
-      max_pending_items,
-      max_pending_bytes,
-      max_in_flight,
-      flush_timeout,
-      spool: spool_options(options)?,
+      flush_interval: options::FLUSH_INTERVAL_MS
+        .number(given.flush_interval_ms)?
+        .map_or(defaults.flush_interval, options::millis_duration),
+      max_pending_items: options::MAX_PENDING_ITEMS
+        .number(given.max_pending_items)?
+        .map_or(defaults.max_pending_items, |n| n as usize),
+      max_pending_bytes: options::MAX_PENDING_BYTES
+        .number(given.max_pending_bytes)?
+        .map_or(defaults.max_pending_bytes, |n| n as u64),
+      flush_timeout: options::FLUSH_TIMEOUT_MS
+        .number(given.flush_timeout_ms)?
+        .map_or(defaults.flush_timeout, options::millis_duration),
+      spool: spool_options(given)?,
+      ..defaults
     })
   }
 }
 
 /// `spoolDir`, `spoolMaxBytes` and `spoolSync`, checked; the last two need the first.
-fn spool_options(options: &BindingQueueOptions) -> Result<Option<SpoolOptions>> {
-  let Some(dir) = options.spool_dir.as_deref() else {
-    if options.spool_max_bytes.is_some() || options.spool_sync.is_some() {
+fn spool_options(given: &BindingQueueOptions) -> Result<Option<SpoolOptions>> {
+  let Some(dir) = given.spool_dir.as_deref() else {
+    if given.spool_max_bytes.is_some() || given.spool_sync.is_some() {
       return Err(QueueError::Config(
         "options `spoolMaxBytes` and `spoolSync` need `spoolDir`".into(),
       ));
@@ -334,23 +296,15 @@ fn spool_options(options: &BindingQueueOptions) -> Result<Option<SpoolOptions>> 
       "option `spoolDir` must be a directory path (got {dir:?})"
     )));
   }
-  let max_bytes = match options.spool_max_bytes {
-    None => SpoolOptions::DEFAULT_MAX_BYTES,
-    Some(n) if n >= SpoolOptions::MIN_MAX_BYTES as f64 => count("spoolMaxBytes", n, MAX_SAFE_INTEGER)? as u64,
-    Some(n) => {
-      return Err(QueueError::Config(format!(
-        "option `spoolMaxBytes` must be a whole number of bytes from {} to {MAX_SAFE_INTEGER} (got {n})",
-        SpoolOptions::MIN_MAX_BYTES
-      )))
-    }
-  };
-  let sync = match options.spool_sync.as_deref() {
+  let max_bytes = options::SPOOL_MAX_BYTES
+    .number(given.spool_max_bytes)?
+    .map_or(SpoolOptions::DEFAULT_MAX_BYTES, |n| n as u64);
+  let sync = match given.spool_sync.as_deref() {
     None => SpoolSync::Interval,
-    Some(text) => SpoolSync::parse(text).ok_or_else(|| {
-      QueueError::Config(format!(
-        "option `spoolSync` must be 'interval', 'always' or 'never' (got {text:?})"
-      ))
-    })?,
+    Some(text) => {
+      options::SPOOL_SYNC.check(Given::Text(text), Source::Option)?;
+      SpoolSync::parse(text).expect("the table's spoolSync values parse")
+    }
   };
   Ok(Some(SpoolOptions {
     dir: PathBuf::from(dir),

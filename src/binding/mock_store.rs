@@ -4,8 +4,9 @@
 use napi_derive::napi;
 use std::sync::Arc;
 
-use super::config::duration;
+use super::config::{argument_duration, max_retries as max_retries_option};
 use super::error::{to_napi, ErrorCode};
+use crate::core::options::Scope;
 use crate::core::transport::MockStore;
 
 /// Documents published through a Mock transport, kept in memory.
@@ -16,12 +17,15 @@ pub struct BindingMockStore {
 
 #[napi]
 impl BindingMockStore {
-  /// A store whose transport retries a failed publish `maxRetries` times.
+  /// A store whose transport retries a failed publish `maxRetries` times (the Mock transport's
+  /// only option, so it lives here and not in the transport config).
   #[napi(constructor)]
-  pub fn new(max_retries: u32) -> Self {
-    BindingMockStore {
-      inner: Arc::new(MockStore::new(max_retries)),
-    }
+  pub fn new(max_retries: f64) -> napi::Result<Self, ErrorCode> {
+    Ok(BindingMockStore {
+      inner: Arc::new(MockStore::new(
+        max_retries_option(Scope::Mock, max_retries).map_err(to_napi)?,
+      )),
+    })
   }
 
   /// Every document confirmed so far, as JSON text, in publish order.
@@ -57,7 +61,7 @@ impl BindingMockStore {
   /// Makes every publish attempt take `ms` milliseconds.
   #[napi]
   pub fn set_latency_ms(&self, ms: f64) -> napi::Result<(), ErrorCode> {
-    let latency = duration("latencyMs", ms, true).map_err(to_napi)?;
+    let latency = argument_duration("latencyMs", ms).map_err(to_napi)?;
     self.inner.set_latency(latency);
     Ok(())
   }

@@ -5,6 +5,7 @@
 mod config;
 mod error;
 mod mock_store;
+mod options;
 mod queue;
 mod record_identity;
 mod runtime;

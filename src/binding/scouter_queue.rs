@@ -11,7 +11,8 @@ use napi_derive::napi;
 use tokio::time::Instant;
 
 use super::config::{
-  duration, transports_into_core, BindingProfileSource, BindingQueueOptions, BindingTransportConfig,
+  argument_duration, transports_into_core, BindingProfileSource, BindingQueueOptions,
+  BindingTransportConfig,
 };
 use super::error::{BindingError, ErrorCode};
 use super::mock_store::BindingMockStore;
@@ -187,7 +188,7 @@ pub fn open_queues<'env>(
 /// The deadline of a flush or shutdown; `None` lets the queues use `flushTimeoutMs`.
 fn deadline(timeout_ms: Option<f64>) -> std::result::Result<Option<Instant>, QueueError> {
   timeout_ms
-    .map(|ms| duration("timeoutMs", ms, true).map(|timeout| Instant::now() + timeout))
+    .map(|ms| argument_duration("timeoutMs", ms).map(|timeout| Instant::now() + timeout))
     .transpose()
 }
 

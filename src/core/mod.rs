@@ -11,6 +11,8 @@
 //! - [`spool`]: the write-ahead disk spool (`spoolDir`) and its replay.
 //! - [`stats`]: delivery accounting; [`error`]: the error type; [`publish_events`]: one event
 //!   per settled document, for observers.
+//! - [`options`]: every option's env vars, default and rule, in one table; [`secrets`]: what is
+//!   never printed.
 //! - [`panic_report`]: panics from any runtime thread reach the stats and `onError`, never the
 //!   process.
 
@@ -19,12 +21,14 @@ pub mod built_record;
 pub mod error;
 pub mod item;
 pub mod measurement;
+pub mod options;
 pub mod panic_report;
 pub mod profile;
 pub mod publish_events;
 pub mod queue;
 pub mod retry;
 pub mod scouter_queue;
+pub mod secrets;
 pub mod spool;
 pub mod stats;
 pub mod transport;

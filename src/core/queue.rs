@@ -43,6 +43,7 @@ use crate::core::aggregate::{
 };
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::item::{ItemBatch, ItemRun, QueueItem};
+use crate::core::options;
 use crate::core::panic_report;
 use crate::core::profile::{DriftKind, DriftProfile, ProfileId, ProfileSpec, Slot};
 use crate::core::publish_events::{PublishEvent, PublishObserver};
@@ -72,11 +73,11 @@ pub struct QueueOptions {
 impl Default for QueueOptions {
   fn default() -> Self {
     QueueOptions {
-      flush_interval: Duration::from_secs(30),
-      max_pending_items: 100_000,
-      max_pending_bytes: 64 * 1024 * 1024,
+      flush_interval: options::FLUSH_INTERVAL_MS.default_duration(),
+      max_pending_items: options::MAX_PENDING_ITEMS.default_number() as usize,
+      max_pending_bytes: options::MAX_PENDING_BYTES.default_number() as u64,
       max_in_flight: 64,
-      flush_timeout: Duration::from_secs(30),
+      flush_timeout: options::FLUSH_TIMEOUT_MS.default_duration(),
       spool: None,
     }
   }

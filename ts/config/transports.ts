@@ -7,28 +7,11 @@
 import native = require('../native')
 import type { BindingTransportConfig } from '../native'
 import { ConfigError } from '../errors'
-import { fromEnv, MAX_DURATION_MS, resolveInteger, resolveString } from './env'
+import { isSecretKey, redactUrl, resolveNumber, resolveText } from './options'
 import { describe, isPlainObject } from '../builders/check'
 import type { ServerRecords } from '../records'
 
 const REDACTED = '[redacted]'
-
-/** Whether a setting's value is a secret that must never be printed. */
-function isSecretKey(key: string): boolean {
-  return /password|secret|token|\.key$|sasl\.oauthbearer/i.test(key)
-}
-
-/** A URL with its password replaced, for printing. */
-function redactUrl(address: string): string {
-  try {
-    const url = new URL(address)
-    if (url.password === '') return address
-    url.password = 'redacted'
-    return url.toString().replace(':redacted@', `:${REDACTED}@`)
-  } catch {
-    return address.replace(/\/\/([^:/@]*):[^@/]*@/, `//$1:${REDACTED}@`)
-  }
-}
 
 /** `util.inspect.custom`, without importing `node:util`. */
 const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never
@@ -90,8 +73,8 @@ export class FileConfig extends PrintableConfig {
 
   constructor(options: FileConfigOptions = {}) {
     super()
-    this.path = resolveString('path', options.path, ['SCOUTER_FILE_PATH'], 'scouter-records.jsonl')
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.path = resolveText('file', 'path', options.path) as string
+    this.maxRetries = resolveNumber('file', 'maxRetries', options.maxRetries)
   }
 
   toJSON(): Record<string, unknown> {
@@ -100,7 +83,7 @@ export class FileConfig extends PrintableConfig {
 
   /** @internal */
   [toBinding](): BindingParts {
-    return { config: { kind: 'file', file: { path: this.path }, maxRetries: this.maxRetries } }
+    return { config: { kind: 'file', path: this.path, maxRetries: this.maxRetries } }
   }
 }
 
@@ -130,7 +113,7 @@ export class MockConfig extends PrintableConfig {
 
   constructor(options: MockConfigOptions = {}) {
     super()
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.maxRetries = resolveNumber('mock', 'maxRetries', options.maxRetries)
     this.#store = new native.BindingMockStore(this.maxRetries)
   }
 
@@ -178,14 +161,12 @@ export class MockConfig extends PrintableConfig {
 
   /** @internal */
   [toBinding](): BindingParts {
-    return { config: { kind: 'mock', maxRetries: this.maxRetries }, mock: this.#store }
+    return { config: { kind: 'mock' }, mock: this.#store }
   }
 }
 
 /** Kafka compression codecs (any letter case is accepted). */
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
-
-const COMPRESSIONS: readonly KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 
 /** Options of {@link KafkaConfig}. Each falls back to its environment variable, then its default. */
 export interface KafkaConfigOptions {
@@ -207,14 +188,18 @@ export interface KafkaConfigOptions {
   username?: string
   /** SASL password. Env: `KAFKA_PASSWORD` or `KAFKA_SECRET`. Never printed. */
   password?: string
+  /** `security.protocol` when SASL is on. Env: `KAFKA_SECURITY_PROTOCOL`. @default 'SASL_SSL' */
+  securityProtocol?: string
+  /** `sasl.mechanism` when SASL is on. Env: `KAFKA_SASL_MECHANISM`. @default 'PLAIN' */
+  saslMechanism?: string
 }
 
 /**
  * Kafka: produces each document as one message (no key) to `topic`; a publish is done on its
  * delivery report. Idempotent by default (`enable.idempotence=true`, so `acks=all`). With
  * `username` and `password` (and no `sasl.*` key in `config`), SASL is set up:
- * `security.protocol` from `KAFKA_SECURITY_PROTOCOL` else `SASL_SSL`, `sasl.mechanism` from
- * `KAFKA_SASL_MECHANISM` else `PLAIN`.
+ * `security.protocol` from `securityProtocol` (else `KAFKA_SECURITY_PROTOCOL`, else `SASL_SSL`),
+ * `sasl.mechanism` from `saslMechanism` (else `KAFKA_SASL_MECHANISM`, else `PLAIN`).
  *
  * @example new KafkaConfig({ brokers: 'localhost:9092', topic: 'scouter_monitoring' })
  */
@@ -240,20 +225,16 @@ export class KafkaConfig extends PrintableConfig {
 
   constructor(options: KafkaConfigOptions = {}) {
     super()
-    this.brokers = resolveString('brokers', options.brokers, ['KAFKA_BROKERS'], 'localhost:9092')
-    this.topic = resolveString('topic', options.topic, ['SCOUTER_KAFKA_TOPIC', 'KAFKA_TOPIC'], 'scouter_monitoring')
-    const compressionType: unknown = options.compressionType ?? 'gzip'
-    const compression = typeof compressionType === 'string' ? compressionType.toLowerCase() : undefined
-    if (!COMPRESSIONS.includes(compression as KafkaCompression)) {
-      const got = typeof compressionType === 'string' ? JSON.stringify(compressionType) : describe(compressionType)
-      throw new ConfigError(`option \`compressionType\` must be one of ${COMPRESSIONS.join(', ')} (got ${got})`)
-    }
-    this.compressionType = compression as KafkaCompression
-    this.messageTimeoutMs = resolveInteger('messageTimeoutMs', options.messageTimeoutMs, [], 600_000, 1, MAX_DURATION_MS)
-    this.messageMaxBytes = resolveInteger('messageMaxBytes', options.messageMaxBytes, [], 2_097_164, 1000, 1_000_000_000)
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
-    this.username = resolveString('username', options.username, ['KAFKA_USERNAME', 'KAFKA_KEY'])
-    const password = resolveString('password', options.password, ['KAFKA_PASSWORD', 'KAFKA_SECRET'])
+    this.brokers = resolveText('kafka', 'brokers', options.brokers) as string
+    this.topic = resolveText('kafka', 'topic', options.topic) as string
+    this.compressionType = resolveText('kafka', 'compressionType', options.compressionType) as KafkaCompression
+    this.messageTimeoutMs = resolveNumber('kafka', 'messageTimeoutMs', options.messageTimeoutMs)
+    this.messageMaxBytes = resolveNumber('kafka', 'messageMaxBytes', options.messageMaxBytes)
+    this.maxRetries = resolveNumber('kafka', 'maxRetries', options.maxRetries)
+    this.username = resolveText('kafka', 'username', options.username)
+    const password = resolveText('kafka', 'password', options.password)
+    const securityProtocol = resolveText('kafka', 'securityProtocol', options.securityProtocol) as string
+    const saslMechanism = resolveText('kafka', 'saslMechanism', options.saslMechanism) as string
 
     const extra: unknown = options.config ?? {}
     if (!isPlainObject(extra)) {
@@ -277,8 +258,8 @@ export class KafkaConfig extends PrintableConfig {
       Object.assign(settings, {
         'sasl.username': this.username,
         'sasl.password': password,
-        'security.protocol': fromEnv(['KAFKA_SECURITY_PROTOCOL'])?.value ?? 'SASL_SSL',
-        'sasl.mechanism': fromEnv(['KAFKA_SASL_MECHANISM'])?.value ?? 'PLAIN',
+        'security.protocol': securityProtocol,
+        'sasl.mechanism': saslMechanism,
       })
     }
     this.#settings = settings
@@ -306,7 +287,7 @@ export class KafkaConfig extends PrintableConfig {
 
   /** @internal */
   [toBinding](): BindingParts {
-    return { config: { kind: 'kafka', kafka: { topic: this.topic, settings: { ...this.#settings } }, maxRetries: this.maxRetries } }
+    return { config: { kind: 'kafka', topic: this.topic, settings: { ...this.#settings }, maxRetries: this.maxRetries } }
   }
 }
 
@@ -345,19 +326,19 @@ export class RabbitMQConfig extends PrintableConfig {
 
   constructor(options: RabbitMQConfigOptions = {}) {
     super()
-    const address = resolveString('address', options.address, ['RABBITMQ_ADDR'])
+    const address = resolveText('rabbitmq', 'address', options.address)
     if (address !== undefined) {
       this.#address = address
     } else {
-      const host = resolveString('host', options.host, ['RABBITMQ_HOST'], 'localhost')
-      const port = resolveInteger('port', options.port, ['RABBITMQ_PORT'], 5672, 1, 65535)
-      const username = resolveString('username', options.username, ['RABBITMQ_USERNAME'])
-      const password = resolveString('password', options.password, ['RABBITMQ_PASSWORD'])
+      const host = resolveText('rabbitmq', 'host', options.host) as string
+      const port = resolveNumber('rabbitmq', 'port', options.port)
+      const username = resolveText('rabbitmq', 'username', options.username)
+      const password = resolveText('rabbitmq', 'password', options.password)
       const credentials = username !== undefined && password !== undefined ? `${encodeURIComponent(username)}:${encodeURIComponent(password)}@` : ''
       this.#address = `amqp://${credentials}${host}:${port}/%2f`
     }
-    this.queue = resolveString('queue', options.queue, ['RABBITMQ_QUEUE'], 'scouter_monitoring')
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.queue = resolveText('rabbitmq', 'queue', options.queue) as string
+    this.maxRetries = resolveNumber('rabbitmq', 'maxRetries', options.maxRetries)
   }
 
   /** The AMQP URI in use, with its password redacted. */
@@ -371,7 +352,7 @@ export class RabbitMQConfig extends PrintableConfig {
 
   /** @internal */
   [toBinding](): BindingParts {
-    return { config: { kind: 'rabbitmq', rabbitmq: { address: this.#address, queue: this.queue }, maxRetries: this.maxRetries } }
+    return { config: { kind: 'rabbitmq', address: this.#address, queue: this.queue, maxRetries: this.maxRetries } }
   }
 }
 
@@ -402,9 +383,9 @@ export class RedisConfig extends PrintableConfig {
 
   constructor(options: RedisConfigOptions = {}) {
     super()
-    this.#address = resolveString('address', options.address, ['REDIS_ADDR'], 'redis://127.0.0.1:6379')
-    this.channel = resolveString('channel', options.channel, ['REDIS_CHANNEL'], 'scouter_monitoring')
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.#address = resolveText('redis', 'address', options.address) as string
+    this.channel = resolveText('redis', 'channel', options.channel) as string
+    this.maxRetries = resolveNumber('redis', 'maxRetries', options.maxRetries)
   }
 
   /** The address in use, with any password redacted. */
@@ -418,7 +399,7 @@ export class RedisConfig extends PrintableConfig {
 
   /** @internal */
   [toBinding](): BindingParts {
-    return { config: { kind: 'redis', redis: { address: this.#address, channel: this.channel }, maxRetries: this.maxRetries } }
+    return { config: { kind: 'redis', address: this.#address, channel: this.channel, maxRetries: this.maxRetries } }
   }
 }
 
@@ -468,14 +449,14 @@ export class HttpConfig extends PrintableConfig {
 
   constructor(options: HttpConfigOptions = {}) {
     super()
-    const given = splitUserinfo(resolveString('serverUri', options.serverUri, ['SCOUTER_SERVER_URI'], 'http://localhost:8000'))
+    const given = splitUserinfo(resolveText('http', 'serverUri', options.serverUri) as string)
     this.serverUri = given.uri
-    const credentials = scouterCredentials(options, given)
+    const credentials = scouterCredentials('http', options, given)
     this.username = credentials.username
     this.#password = credentials.password
-    this.#authToken = resolveString('authToken', options.authToken, ['SCOUTER_AUTH_TOKEN'], '')
-    this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1, MAX_DURATION_MS)
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.#authToken = resolveText('http', 'authToken', options.authToken) as string
+    this.timeoutMs = resolveNumber('http', 'timeoutMs', options.timeoutMs)
+    this.maxRetries = resolveNumber('http', 'maxRetries', options.maxRetries)
   }
 
   toJSON(): Record<string, unknown> {
@@ -495,7 +476,11 @@ export class HttpConfig extends PrintableConfig {
     return {
       config: {
         kind: 'http',
-        http: { serverUri: this.serverUri, username: this.username, password: this.#password, authToken: this.#authToken, timeoutMs: this.timeoutMs },
+        serverUri: this.serverUri,
+        username: this.username,
+        password: this.#password,
+        authToken: this.#authToken,
+        timeoutMs: this.timeoutMs,
         maxRetries: this.maxRetries,
       },
     }
@@ -555,17 +540,17 @@ export class GrpcConfig extends PrintableConfig {
 
   constructor(options: GrpcConfigOptions = {}) {
     super()
-    const given = splitUserinfo(resolveString('serverUri', options.serverUri, ['SCOUTER_GRPC_URI'], 'http://localhost:50051'))
+    const given = splitUserinfo(resolveText('grpc', 'serverUri', options.serverUri) as string)
     if (!/^https?:\/\/[^/?#]/i.test(given.uri)) {
       throw new ConfigError(`option \`serverUri\` must be an http:// or https:// URI with a host, got ${JSON.stringify(redactUrl(given.uri).slice(0, 200))}`)
     }
     this.serverUri = given.uri
-    const credentials = scouterCredentials(options, given)
+    const credentials = scouterCredentials('grpc', options, given)
     this.username = credentials.username
     this.#password = credentials.password
-    this.timeoutMs = resolveInteger('timeoutMs', options.timeoutMs, [], 60_000, 1, MAX_DURATION_MS)
-    this.connectTimeoutMs = resolveInteger('connectTimeoutMs', options.connectTimeoutMs, [], 10_000, 1, MAX_DURATION_MS)
-    this.maxRetries = resolveInteger('maxRetries', options.maxRetries, [], 3, 0, 100)
+    this.timeoutMs = resolveNumber('grpc', 'timeoutMs', options.timeoutMs)
+    this.connectTimeoutMs = resolveNumber('grpc', 'connectTimeoutMs', options.connectTimeoutMs)
+    this.maxRetries = resolveNumber('grpc', 'maxRetries', options.maxRetries)
   }
 
   toJSON(): Record<string, unknown> {
@@ -585,13 +570,11 @@ export class GrpcConfig extends PrintableConfig {
     return {
       config: {
         kind: 'grpc',
-        grpc: {
-          serverUri: this.serverUri,
-          username: this.username,
-          password: this.#password,
-          timeoutMs: this.timeoutMs,
-          connectTimeoutMs: this.connectTimeoutMs,
-        },
+        serverUri: this.serverUri,
+        username: this.username,
+        password: this.#password,
+        timeoutMs: this.timeoutMs,
+        connectTimeoutMs: this.connectTimeoutMs,
         maxRetries: this.maxRetries,
       },
     }
@@ -604,6 +587,7 @@ export class GrpcConfig extends PrintableConfig {
  * `admin`/`admin`.
  */
 function scouterCredentials(
+  scope: 'http' | 'grpc',
   options: { username?: string | undefined; password?: string | undefined },
   given: { username?: string | undefined; password?: string | undefined },
 ): { username: string; password: string } {
@@ -611,11 +595,11 @@ function scouterCredentials(
     username:
       options.username === undefined && given.username !== undefined
         ? given.username
-        : resolveString('username', options.username, ['SCOUTER_USERNAME'], 'admin'),
+        : (resolveText(scope, 'username', options.username) as string),
     password:
       options.password === undefined && given.password !== undefined
         ? given.password
-        : resolveString('password', options.password, ['SCOUTER_PASSWORD'], 'admin'),
+        : (resolveText(scope, 'password', options.password) as string),
   }
 }
 

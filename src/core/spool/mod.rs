@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::error::{QueueError, Result};
+use crate::core::options;
 
 /// With `SpoolSync::Interval`, appends are made durable at most this long after they happen
 /// (Vector's disk buffer syncs every 500 ms).
@@ -61,10 +62,13 @@ pub struct SpoolOptions {
 }
 
 impl SpoolOptions {
-  /// 1 GiB, the default of `spoolMaxBytes`.
-  pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
-  /// The smallest `spoolMaxBytes`: a few segments of the smallest size.
-  pub const MIN_MAX_BYTES: u64 = 64 * 1024;
+  /// 1 GiB, the default of `spoolMaxBytes` (from the option table).
+  pub const DEFAULT_MAX_BYTES: u64 = options::SPOOL_MAX_BYTES.default_number() as u64;
+  /// The smallest `spoolMaxBytes`: a few segments of the smallest size (the table's minimum).
+  pub const MIN_MAX_BYTES: u64 = match options::SPOOL_MAX_BYTES.rule {
+    options::Rule::Whole { min, .. } => min as u64,
+    _ => 0,
+  };
 
   /// A segment is closed (and becomes deletable) past this size: an eighth of the bound, between
   /// 4 KiB and 64 MiB, so that dropping the oldest segment frees a useful share of the bound.

@@ -23,6 +23,7 @@
 
 use std::time::Duration;
 
+use crate::core::options;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
@@ -61,12 +62,12 @@ pub struct BreakerOptions {
 }
 
 impl Default for BreakerOptions {
-  /// 5 failures, 10 s, a probe every 5 s.
+  /// The table's defaults: 5 failures, 10 s, a probe every 5 s.
   fn default() -> Self {
     BreakerOptions {
-      failure_threshold: 5,
-      failure_timeout: Duration::from_secs(10),
-      probe_interval: Duration::from_secs(5),
+      failure_threshold: options::FAILURE_THRESHOLD.default_number() as u32,
+      failure_timeout: options::FAILURE_TIMEOUT_MS.default_duration(),
+      probe_interval: options::PROBE_INTERVAL_MS.default_duration(),
     }
   }
 }

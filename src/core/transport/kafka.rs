@@ -49,7 +49,7 @@ impl std::fmt::Debug for KafkaConfig {
       .map(|(k, v)| {
         (
           k.as_str(),
-          if is_secret(k) {
+          if crate::core::secrets::is_secret_key(k) {
             "[redacted]"
           } else {
             v.as_str()
@@ -63,14 +63,6 @@ impl std::fmt::Debug for KafkaConfig {
       .field("max_retries", &self.max_retries)
       .finish()
   }
-}
-
-/// librdkafka settings whose value must never be printed.
-fn is_secret(key: &str) -> bool {
-  key.contains("password")
-    || key.contains("secret")
-    || key.ends_with(".key")
-    || key.contains("token")
 }
 
 /// The producer's context: reports librdkafka's client-level errors, at most one every few

@@ -39,6 +39,8 @@ use async_trait::async_trait;
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::wire::Document;
 
+pub use crate::core::secrets::redact_url;
+
 /// A destination for documents, shared by every queue of a `ScouterQueue`.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
@@ -124,20 +126,6 @@ impl TransportConfig {
   }
 }
 
-/// A URL with any password replaced, for messages.
-pub fn redact_url(address: &str) -> String {
-  let Some((scheme, rest)) = address.split_once("://") else {
-    return address.to_string();
-  };
-  match rest.rsplit_once('@') {
-    Some((userinfo, host)) => {
-      let user = userinfo.split(':').next().unwrap_or("");
-      format!("{scheme}://{user}:[redacted]@{host}")
-    }
-    None => address.to_string(),
-  }
-}
-
 /// Checks a connection when the caller asked to fail fast.
 pub async fn check_ready(transport: &dyn Transport, timeout: Duration) -> Result<()> {
   transport.ready(timeout).await.map_err(|error| {
@@ -148,22 +136,4 @@ pub async fn check_ready(transport: &dyn Transport, timeout: Duration) -> Result
       error.message
     ))
   })
-}
-
-#[cfg(test)]
-mod tests {
-  use super::*;
-
-  #[test]
-  fn urls_lose_their_password() {
-    assert_eq!(
-      redact_url("amqp://guest:secret@host:5672/%2f"),
-      "amqp://guest:[redacted]@host:5672/%2f"
-    );
-    assert_eq!(
-      redact_url("redis://127.0.0.1:6379"),
-      "redis://127.0.0.1:6379"
-    );
-    assert_eq!(redact_url("redis://:pw@h:1"), "redis://:[redacted]@h:1");
-  }
 }
