@@ -149,6 +149,36 @@ const fn max_retries(scope: Scope) -> OptionSpec {
   )
 }
 
+/// The Scouter server's user, shared by the HTTP and gRPC transports.
+const fn scouter_username(scope: Scope) -> OptionSpec {
+  row(
+    scope,
+    "username",
+    &["SCOUTER_USERNAME"],
+    DefaultValue::Text("admin"),
+    Rule::Text,
+    "the Scouter user",
+  )
+}
+
+/// The Scouter server's password, shared by the HTTP and gRPC transports.
+const fn scouter_password(scope: Scope) -> OptionSpec {
+  secret(row(
+    scope,
+    "password",
+    &["SCOUTER_PASSWORD"],
+    DefaultValue::Text("admin"),
+    Rule::Text,
+    "the Scouter password",
+  ))
+}
+
+/// Whole milliseconds, as librdkafka and the network transports take them.
+const WHOLE_MILLIS: Rule = Rule::Whole {
+  min: 1.0,
+  max: MAX_DURATION_MS,
+};
+
 const fn millis(min: f64) -> Rule {
   Rule::Millis {
     min,
@@ -345,10 +375,7 @@ pub const TABLE: &[OptionSpec] = &[
     "messageTimeoutMs",
     &[],
     Number(600_000.0),
-    Rule::Whole {
-      min: 1.0,
-      max: MAX_DURATION_MS,
-    },
+    WHOLE_MILLIS,
     "`message.timeout.ms`: how long a message may wait for its delivery report",
   ),
   row(
@@ -475,22 +502,8 @@ pub const TABLE: &[OptionSpec] = &[
     Rule::Text,
     "the Scouter server; `user:pass@` in it is taken out and used to log in",
   ),
-  row(
-    Http,
-    "username",
-    &["SCOUTER_USERNAME"],
-    Text("admin"),
-    Rule::Text,
-    "the Scouter user",
-  ),
-  secret(row(
-    Http,
-    "password",
-    &["SCOUTER_PASSWORD"],
-    Text("admin"),
-    Rule::Text,
-    "the Scouter password",
-  )),
+  scouter_username(Http),
+  scouter_password(Http),
   secret(row(
     Http,
     "authToken",
@@ -504,10 +517,7 @@ pub const TABLE: &[OptionSpec] = &[
     "timeoutMs",
     &[],
     Number(60_000.0),
-    Rule::Whole {
-      min: 1.0,
-      max: MAX_DURATION_MS,
-    },
+    WHOLE_MILLIS,
     "how long one request may take before it counts as failed (and is retried)",
   ),
   max_retries(Http),
@@ -520,31 +530,14 @@ pub const TABLE: &[OptionSpec] = &[
     Rule::Text,
     "`http://` (plaintext HTTP/2) or `https://` (TLS); `user:pass@` in it is used to log in",
   ),
-  row(
-    Grpc,
-    "username",
-    &["SCOUTER_USERNAME"],
-    Text("admin"),
-    Rule::Text,
-    "the Scouter user",
-  ),
-  secret(row(
-    Grpc,
-    "password",
-    &["SCOUTER_PASSWORD"],
-    Text("admin"),
-    Rule::Text,
-    "the Scouter password",
-  )),
+  scouter_username(Grpc),
+  scouter_password(Grpc),
   row(
     Grpc,
     "timeoutMs",
     &[],
     Number(60_000.0),
-    Rule::Whole {
-      min: 1.0,
-      max: MAX_DURATION_MS,
-    },
+    WHOLE_MILLIS,
     "each call's deadline (`Login`, `InsertMessage`)",
   ),
   row(
@@ -552,10 +545,7 @@ pub const TABLE: &[OptionSpec] = &[
     "connectTimeoutMs",
     &[],
     Number(10_000.0),
-    Rule::Whole {
-      min: 1.0,
-      max: MAX_DURATION_MS,
-    },
+    WHOLE_MILLIS,
     "how long connecting (TCP and the TLS handshake) may take",
   ),
   max_retries(Grpc),
