@@ -5,8 +5,11 @@
 mod config;
 mod error;
 mod mock_store;
+mod profile_check;
 mod queue;
 mod record_identity;
+mod replay;
 mod runtime;
 mod scouter_queue;
 mod stats;
+mod tail;
