@@ -2,7 +2,8 @@
 # Proves the tarballs hold what a user needs: packs the root package and this machine's platform
 # package (linux-x64-gnu, or linux-arm64-gnu on arm64), installs both into a fresh project with
 # the Rust tools hidden from PATH, and there publishes through the File transport from ESM and
-# from CommonJS and checks the records. Expects a built addon and facade (scripts/setup.sh).
+# from CommonJS and checks the records, then runs the installed bin (`scouter-queue --help`,
+# `check-profile`). Expects a built addon and facade (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

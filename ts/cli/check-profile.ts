@@ -37,8 +37,11 @@ export function checkProfiles(files: readonly string[]): number {
     if ('code' in result) {
       invalid += 1
       const error = errorFromBinding(result)
-      const where = error instanceof ProfileError && error.field !== undefined ? ` ${c.dim(`(field ${error.field})`)}` : ''
-      out.line(`${c.red('error')} ${file}: ${error.message}${where}`)
+      // The message names the file already ("invalid drift profile FILE: field `a.b` ..."); the
+      // line starts with it instead, as the good files' lines do.
+      const prefix = `invalid drift profile ${error instanceof ProfileError ? (error.file ?? file) : file}: `
+      const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+      out.line(`${c.red('error')} ${file}: ${reason}`)
       continue
     }
     const identity = `${result.space}/${result.name}/v${result.version}`

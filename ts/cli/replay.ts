@@ -4,7 +4,7 @@
  * File-transport JSON-lines file (each line one document, v0.9 or 0.25, told apart by its
  * records) or a spool directory (`spoolDir`: the frames no process saw acknowledged, read with
  * the spool's lock held). Shows a progress bar on a terminal and the accounting at the end; exit 1
- * when any document failed or any entry was not a document.
+ * when any document failed, any entry was not a document, or a signal stopped it before the end.
  * @internal
  */
 import { Option, type Command } from 'commander'
@@ -45,7 +45,8 @@ export function registerReplay(program: Command): void {
         'configs (KafkaConfig, RabbitMQConfig, RedisConfig, HttpConfig).\n\n' +
         'A spool directory is locked while the replay runs (a service using it makes the replay fail);\n' +
         'its frames are only read, unless --consume marks each published one as done. A JSON-lines\n' +
-        'file is never changed. Exits 1 when any document failed or any line was not a document.\n\n' +
+        'file is never changed. Exits 1 when any document failed, any line was not a document, or\n' +
+        'Ctrl-C stopped it before the end.\n\n' +
         'Examples:\n' +
         '  $ scouter-queue replay scouter-records.jsonl --to kafka --brokers localhost:9092\n' +
         '  $ scouter-queue replay ./spool --to http --server-uri http://scouter:8000 --consume',
@@ -95,7 +96,8 @@ async function replay(path: string, flags: ReplayFlags): Promise<number> {
   const summary =
     `replay: ${counts.read} read, ${counts.published} published, ${counts.failed} failed, ` +
     `${counts.invalid} invalid, ${counts.records} records${stopped}`
-  const bad = counts.failed > 0 || counts.invalid > 0 || failure !== undefined
+  // Stopped by a signal before the end: not everything was replayed, which is a failure too.
+  const bad = counts.failed > 0 || counts.invalid > 0 || failure !== undefined || !counts.done
   out.line(bad ? out.c.red(summary) : out.c.green(summary))
   if (failure !== undefined) err.line(`${err.c.red('error')} replay: ${failure}`)
   return bad ? EXIT_FAILURE : EXIT_OK

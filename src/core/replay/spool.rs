@@ -30,7 +30,8 @@ impl SpoolSource {
     let options = SpoolOptions {
       dir: path.to_path_buf(),
       max_bytes: SpoolOptions::DEFAULT_MAX_BYTES,
-      // Nothing is appended; acknowledgements are made durable by `finish`.
+      // Nothing is appended. Acknowledgements are written as the service writes them, without a
+      // sync: one lost in a power cut only means the frame is delivered again (at least once).
       sync: SpoolSync::Never,
     };
     let dir = SpoolDir::open(options)?;
