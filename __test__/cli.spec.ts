@@ -16,7 +16,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { createClient } from 'redis'
 
 import { FileConfig, KafkaConfig, Metrics, MockConfig, RabbitMQConfig, RedisConfig, ScouterQueue, type TransportConfig } from '../ts/index'
-import { uniqueName, waitFor } from './helpers/brokers'
+import { KNOWN_SET_DOCUMENTS, insertKnownSet, knownSetProfiles, uniqueName, waitFor } from './helpers/brokers'
 import { runCli, startCli } from './helpers/cli'
 import { editedProfile, profiles, tempDir, uidProfiles } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
@@ -164,6 +164,31 @@ test('tail --file --from-beginning: the existing documents, one line per record,
   t.deepEqual(withoutTimes(t, stdout), CUSTOM_LINES)
   t.true(stderr.includes(`tail: reading file ${path}`))
   t.true(stderr.trim().endsWith('tail: 2 documents, 4 records'), stderr)
+})
+
+test('tail: every drift kind of both formats, one exact line per record', async (t) => {
+  const path = join(tempDir(), 'records.jsonl')
+  const queues = await ScouterQueue.fromPath(knownSetProfiles, new FileConfig({ path }))
+  const known = insertKnownSet(queues)
+  await queues.shutdown()
+  const { code, stdout, stderr } = await runCli(['tail', '--file', '--path', path, '--from-beginning', '--max-documents', String(KNOWN_SET_DOCUMENTS)])
+  t.is(code, 0, stderr)
+  const psi = 'psi scouter/psi_model/v0.1.0'
+  t.deepEqual(
+    withoutTimes(t, stdout),
+    [
+      ...CUSTOM_LINES,
+      `genai uid:0197f3a0-0000-7000-8000-000000000004 record ${known.eval.uid} context {"input":"known","score":0.5}`,
+      `llm scouter/llm_metrics/v0.0.1 record ${known.llm.uid} context {"input":"known","response":"set"}`,
+      ...[[1, 1], [2, 2], [3, 0], [4, 0], [5, 0], [6, 0], [7, 0], [8, 0], [9, 0], [10, 1]].map(([bin, count]) => `${psi} feature_0 bin ${bin} count ${count}`),
+      `${psi} color bin 0 count 1`,
+      `${psi} color bin 1 count 0`,
+      `${psi} color bin 2 count 1`,
+      'spc scouter/spc_model/v0.1.0 feature_0 = 3',
+      'spc scouter/spc_model/v0.1.0 feature_1 = -1',
+    ].sort(),
+  )
+  t.true(stderr.trim().endsWith(`tail: ${KNOWN_SET_DOCUMENTS} documents, 21 records`), stderr)
 })
 
 test('tail --file follows the file from its end; --json prints each document as written', async (t) => {
