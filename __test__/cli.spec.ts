@@ -108,6 +108,21 @@ test('check-profile: each problem is printed with its file and field path, and t
   t.is(lines[4], '4 profiles checked: 1 ok, 3 invalid')
 })
 
+test('check-profile: a warning fromPath would emit is printed, and the profile still counts as ok', async (t) => {
+  const upper = editedProfile('custom', (profile) => {
+    profile.metrics.MAE = profile.metrics.mae
+    delete profile.metrics.mae
+  })
+  const { code, stdout } = await runCli(['check-profile', upper])
+  t.is(code, 0)
+  t.deepEqual(stdout.split('\n'), [
+    `ok    ${upper}: custom scouter/custom_model/v0.1.0 (format v0.9)`,
+    `warn  ${upper}: metric name(s) MAE contain upper-case letters and can never match: inserted metric names are lower-cased`,
+    '1 profile checked: 1 ok, 0 invalid',
+    '',
+  ])
+})
+
 test('check-profile: colors only when forced; NO_COLOR and a pipe print none', async (t) => {
   const plain = await runCli(['check-profile', profiles.psi])
   t.false(plain.stdout.includes('\u001b['))

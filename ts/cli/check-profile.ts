@@ -47,7 +47,11 @@ export function checkProfiles(files: readonly string[]): number {
     const identity = `${result.space}/${result.name}/v${result.version}`
     const uid = result.uid === undefined || result.uid === null ? '' : ` uid ${result.uid}`
     out.line(`${c.green('ok')}    ${file}: ${c.cyan(result.kind)} ${c.bold(identity)}${uid} (format ${result.format})`)
-    for (const warning of result.warnings) out.line(`${c.yellow('warn')}  ${file}: ${warning}`)
+    for (const warning of result.warnings) {
+      // The core's warnings start with the file they are about, as `fromPath` emits them.
+      const text = warning.startsWith(`${file}: `) ? warning.slice(file.length + 2) : warning
+      out.line(`${c.yellow('warn')}  ${file}: ${text}`)
+    }
   }
   const summary = `${files.length} profile${files.length === 1 ? '' : 's'} checked: ${files.length - invalid} ok, ${invalid} invalid`
   out.line(invalid === 0 ? summary : c.red(summary))

@@ -37,7 +37,7 @@ export function registerReplay(program: Command): void {
     .argument('<path>', 'a JSON-lines file written by the File transport, or a spoolDir directory')
     .addOption(new Option('--to <transport>', 'where to publish').choices(TARGETS).makeOptionMandatory())
     .option('--consume', 'spool only: acknowledge each published frame, so the service will not replay it again')
-  addTransportOptions(command, TARGETS)
+  addTransportOptions(command, TARGETS, true)
   command
     .addHelpText(
       'after',

@@ -47,7 +47,7 @@ export function registerTail(program: Command): void {
     .option('--json', 'print each document\'s JSON on one line instead of one line per record')
     .option('--from-beginning', 'Kafka: every partition from its first offset; file: existing lines first')
     .addOption(new Option('--max-documents <n>', 'exit after this many documents').argParser(parseCount))
-  addTransportOptions(command, TAILED)
+  addTransportOptions(command, TAILED, false)
   command
     .addHelpText(
       'after',

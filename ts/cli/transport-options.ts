@@ -42,7 +42,7 @@ export interface TransportFlags {
 }
 
 /** Each flag: its commander spelling, description, and the transports it applies to. */
-const FLAGS: ReadonlyArray<{ key: keyof TransportFlags; flags: string; description: string; transports: readonly TransportName[] }> = [
+const FLAGS: ReadonlyArray<{ key: keyof TransportFlags; flags: string; description: string; transports: readonly TransportName[]; publishing?: boolean }> = [
   { key: 'brokers', flags: '--brokers <list>', description: 'Kafka bootstrap servers (env KAFKA_BROKERS, default localhost:9092)', transports: ['kafka'] },
   { key: 'topic', flags: '--topic <name>', description: 'Kafka topic (env SCOUTER_KAFKA_TOPIC, KAFKA_TOPIC, default scouter_monitoring)', transports: ['kafka'] },
   { key: 'config', flags: '--config <key=value>', description: 'extra librdkafka setting, repeatable (e.g. security.protocol=SASL_SSL)', transports: ['kafka'] },
@@ -55,7 +55,7 @@ const FLAGS: ReadonlyArray<{ key: keyof TransportFlags; flags: string; descripti
   { key: 'path', flags: '--path <file>', description: 'JSON-lines file (env SCOUTER_FILE_PATH, default scouter-records.jsonl)', transports: ['file'] },
   { key: 'serverUri', flags: '--server-uri <uri>', description: 'Scouter server (env SCOUTER_SERVER_URI, default http://localhost:8000)', transports: ['http'] },
   { key: 'timeoutMs', flags: '--timeout-ms <ms>', description: 'HTTP request time-out (default 60000)', transports: ['http'] },
-  { key: 'maxRetries', flags: '--max-retries <n>', description: 'retries of a failed publish after the first attempt (default 3)', transports: ['kafka', 'rabbitmq', 'redis', 'file', 'http'] },
+  { key: 'maxRetries', flags: '--max-retries <n>', description: 'retries of a failed publish after the first attempt (default 3)', transports: ['kafka', 'rabbitmq', 'redis', 'file', 'http'], publishing: true },
 ]
 
 /** A non-negative integer flag value. */
@@ -70,10 +70,11 @@ function collectSetting(value: string, previous: Record<string, string> | undefi
   return { ...previous, [value.slice(0, equals)]: value.slice(equals + 1) }
 }
 
-/** Adds the flags of `transports` to `command`. */
-export function addTransportOptions(command: Command, transports: readonly TransportName[]): Command {
+/** Adds the flags of `transports` to `command`; those about publishing only when it publishes. */
+export function addTransportOptions(command: Command, transports: readonly TransportName[], publishing: boolean): Command {
   for (const flag of FLAGS) {
     if (!flag.transports.some((name) => transports.includes(name))) continue
+    if (flag.publishing === true && !publishing) continue
     const option = new Option(flag.flags, flag.description)
     if (flag.key === 'port' || flag.key === 'timeoutMs' || flag.key === 'maxRetries') option.argParser(parseCount)
     if (flag.key === 'config') option.argParser(collectSetting)
