@@ -236,6 +236,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+test('tail stops cleanly when the reader of its output goes away (| head)', async (t) => {
+  const { path, lines } = await customFile()
+  const running = startCli(['tail', '--file', '--path', path, '--from-beginning'])
+  await running.stdoutLines(4)
+  running.closeStdout()
+  // The next document's lines find the pipe closed.
+  writeFileSync(path, `${lines[0]}\n`, { flag: 'a' })
+  const { code, signal, stderr } = await running.result
+  t.is(signal, null)
+  t.is(code, 0)
+  t.regex(stderr, /tail: 3 documents, \d records\n$/)
+  t.false(stderr.includes('EPIPE'))
+})
+
 test('tail: a file in a directory that does not exist fails with exit 1', async (t) => {
   const path = join(tempDir(), 'nope', 'records.jsonl')
   const { code, stderr } = await runCli(['tail', '--file', '--path', path])

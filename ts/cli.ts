@@ -32,6 +32,11 @@ function program(): Command {
 
 /** Parses `argv`, runs the command, and sets the exit code. */
 async function main(argv: string[]): Promise<void> {
+  // A reader that went away (`... | head`) is not an error: what it did not read is not wanted.
+  // Long-running commands also stop on it (see cli/signals.ts).
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
   try {
     await program().parseAsync(argv)
   } catch (error) {

@@ -42,6 +42,8 @@ export interface RunningCli {
   stdoutLines(count: number): Promise<string[]>
   /** Sends a signal. */
   kill(signal: NodeJS.Signals): void
+  /** Stops reading its stdout (a reader that went away, as `| head` does). */
+  closeStdout(): void
   /** How it ended. */
   result: Promise<CliResult>
 }
@@ -91,6 +93,7 @@ export function startCli(args: string[], { env = {}, timeoutMs = 60_000 }: { env
         return lines.length >= count ? lines : undefined
       }),
     kill: (signal) => child.kill(signal),
+    closeStdout: () => child.stdout.destroy(),
     result,
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Clean stops for long-running commands: the first SIGINT or SIGTERM asks the command to stop
  * (it finishes what it is doing, closes its connection and prints its summary); a second one
- * exits at once with the conventional code (130 for SIGINT, 143 for SIGTERM).
+ * exits at once with the conventional code (130 for SIGINT, 143 for SIGTERM). A reader of
+ * stdout that went away (`tail ... | head`) asks for a stop too, as SIGPIPE would.
  * @internal
  */
 
@@ -25,8 +26,14 @@ export function onStopSignals(): StopSignal {
     stopped = true
     resolve()
   }
+  const closed = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') return
+    stopped = true
+    resolve()
+  }
   process.on('SIGINT', handler)
   process.on('SIGTERM', handler)
+  process.stdout.on('error', closed)
   return {
     get stopped() {
       return stopped
@@ -35,6 +42,7 @@ export function onStopSignals(): StopSignal {
     dispose() {
       process.off('SIGINT', handler)
       process.off('SIGTERM', handler)
+      process.stdout.off('error', closed)
     },
   }
 }
