@@ -308,11 +308,16 @@ test.serial('tail --rabbitmq: consumes the queue (the messages are gone afterwar
   }
 })
 
-test.serial('tail --redis: subscribes to the channel', async (t) => {
+test.serial('tail --redis: subscribes to the channel; options not given come from the configs\' env vars', async (t) => {
   const channel = uniqueName('scouter_cli')
   const running = startCli(['tail', '--redis', '--address', REDIS, '--channel', channel, '--max-documents', '2', '--json'])
+  const fromEnv = startCli(['tail', '--redis', '--max-documents', '2'], { env: { REDIS_ADDR: REDIS, REDIS_CHANNEL: channel } })
   await running.stderrHas(`tail: reading redis channel ${channel} at ${REDIS}`)
+  await fromEnv.stderrHas(`tail: reading redis channel ${channel} at ${REDIS}`)
   await publishCustom(new RedisConfig({ address: REDIS, channel }))
+  const envRun = await fromEnv.result
+  t.is(envRun.code, 0, envRun.stderr)
+  t.deepEqual(withoutTimes(t, envRun.stdout), CUSTOM_LINES)
   const { code, stdout, stderr } = await running.result
   t.is(code, 0, stderr)
   const documents = stdout.trim().split('\n').map((line) => JSON.parse(line) as { records: Array<Record<string, { metric: string; value: number }>> })
@@ -385,7 +390,8 @@ test('replay FILE --to http: each format to its own path; invalid lines and refu
   const server = await ScouterTestServer.start()
   t.teardown(() => server.close())
   const { path, lines } = await customFile()
-  const ok = await runCli(['replay', path, '--to', 'http', '--server-uri', server.uri])
+  // The server from SCOUTER_SERVER_URI, as HttpConfig takes it.
+  const ok = await runCli(['replay', path, '--to', 'http'], { env: { SCOUTER_SERVER_URI: server.uri } })
   t.is(ok.code, 0, ok.stderr)
   t.is(ok.stdout, `${ALL_PUBLISHED}\n`)
   t.deepEqual(server.rawDocuments('v0.9'), lines.filter((line) => line.includes('"space"')))

@@ -13,7 +13,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use super::{Tail, TailOptions};
+use super::{Receive, TailOptions};
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::transport::KafkaConfig;
 
@@ -119,28 +119,13 @@ fn assign(consumer: &StreamConsumer, topic: &str, from_beginning: bool) -> Resul
 }
 
 #[async_trait]
-impl Tail for KafkaTail {
-  async fn next(&mut self, wait: Duration, max: usize) -> Result<Vec<Vec<u8>>, TransportError> {
-    let max = super::batch_limit(max);
-    let fail = |err: KafkaError| TransportError::retryable("kafka", err.to_string());
-    let first = match tokio::time::timeout(wait, self.consumer.recv()).await {
-      Err(_elapsed) => return Ok(Vec::new()),
-      Ok(received) => received
-        .map_err(fail)?
-        .payload()
-        .unwrap_or_default()
-        .to_vec(),
-    };
-    let mut documents = vec![first];
-    // Whatever librdkafka has already fetched, without waiting.
-    while documents.len() < max {
-      match tokio::time::timeout(Duration::ZERO, self.consumer.recv()).await {
-        Ok(Ok(message)) => documents.push(message.payload().unwrap_or_default().to_vec()),
-        Ok(Err(err)) => return Err(fail(err)),
-        Err(_elapsed) => break,
-      }
+impl Receive for KafkaTail {
+  async fn receive(&mut self, wait: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+    match tokio::time::timeout(wait, self.consumer.recv()).await {
+      Err(_elapsed) => Ok(None),
+      Ok(Err(err)) => Err(TransportError::retryable("kafka", err.to_string())),
+      Ok(Ok(message)) => Ok(Some(message.payload().unwrap_or_default().to_vec())),
     }
-    Ok(documents)
   }
 
   async fn close(&mut self) {
@@ -157,7 +142,7 @@ mod tests {
   use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
 
   use super::*;
-  use crate::core::tail::MAX_BATCH;
+  use crate::core::tail::{Batched, Tail, MAX_BATCH};
 
   fn config(bootstrap: &str, topic: &str) -> KafkaConfig {
     let settings: BTreeMap<String, String> = [
@@ -188,7 +173,7 @@ mod tests {
     producer.flush(Duration::from_secs(10)).unwrap();
   }
 
-  async fn read(tail: &mut KafkaTail, count: usize) -> Vec<String> {
+  async fn read(tail: &mut Batched<KafkaTail>, count: usize) -> Vec<String> {
     let mut out = Vec::new();
     while out.len() < count {
       let batch = tail.next(Duration::from_secs(10), MAX_BATCH).await.unwrap();
@@ -205,9 +190,11 @@ mod tests {
     produce(&cluster, &["old-1", "old-2"]);
     let config = config(&cluster.bootstrap_servers(), "docs");
 
-    let mut latest = KafkaTail::open(&config, TailOptions::default())
-      .await
-      .unwrap();
+    let mut latest = Batched::new(
+      KafkaTail::open(&config, TailOptions::default())
+        .await
+        .unwrap(),
+    );
     produce(&cluster, &["new"]);
     assert_eq!(read(&mut latest, 1).await, ["new"]);
     assert!(latest
@@ -217,14 +204,16 @@ mod tests {
       .is_empty());
     latest.close().await;
 
-    let mut all = KafkaTail::open(
-      &config,
-      TailOptions {
-        from_beginning: true,
-      },
-    )
-    .await
-    .unwrap();
+    let mut all = Batched::new(
+      KafkaTail::open(
+        &config,
+        TailOptions {
+          from_beginning: true,
+        },
+      )
+      .await
+      .unwrap(),
+    );
     let mut got = read(&mut all, 3).await;
     got.sort();
     assert_eq!(got, ["new", "old-1", "old-2"]);

@@ -53,13 +53,74 @@ pub trait Tail: Send {
   async fn close(&mut self);
 }
 
+/// One message at a time: what each broker's consumer implements; [`Batched`] makes it a
+/// [`Tail`].
+#[async_trait]
+trait Receive: Send {
+  /// The next message's payload, waiting up to `wait` for it; `None` when none came.
+  async fn receive(&mut self, wait: Duration) -> Result<Option<Vec<u8>>, TransportError>;
+
+  /// Stops consuming and releases the connection.
+  async fn close(&mut self);
+}
+
+/// A [`Receive`] as a [`Tail`]: waits for a first message, then takes what is ready without
+/// waiting, up to the batch limit. A failure after some messages were taken is kept for the next
+/// call, so that what was taken (for RabbitMQ: acknowledged, hence gone from the queue) is handed
+/// out first and never lost.
+struct Batched<R> {
+  receiver: R,
+  deferred: Option<TransportError>,
+}
+
+impl<R> Batched<R> {
+  fn new(receiver: R) -> Self {
+    Batched {
+      receiver,
+      deferred: None,
+    }
+  }
+}
+
+#[async_trait]
+impl<R: Receive> Tail for Batched<R> {
+  async fn next(&mut self, wait: Duration, max: usize) -> Result<Vec<Vec<u8>>, TransportError> {
+    if let Some(error) = self.deferred.take() {
+      return Err(error);
+    }
+    let Some(first) = self.receiver.receive(wait).await? else {
+      return Ok(Vec::new());
+    };
+    let mut documents = vec![first];
+    while documents.len() < batch_limit(max) {
+      match self.receiver.receive(Duration::ZERO).await {
+        Ok(Some(document)) => documents.push(document),
+        Ok(None) => break,
+        Err(error) => {
+          self.deferred = Some(error);
+          break;
+        }
+      }
+    }
+    Ok(documents)
+  }
+
+  async fn close(&mut self) {
+    self.receiver.close().await
+  }
+}
+
 /// Opens a consumer of the destination `config` publishes to. Resolves once it is in place:
 /// whatever is published after that is read.
 pub async fn open(config: &TransportConfig, options: TailOptions) -> Result<Box<dyn Tail>> {
   Ok(match config {
-    TransportConfig::Kafka(config) => Box::new(kafka::KafkaTail::open(config, options).await?),
-    TransportConfig::RabbitMq(config) => Box::new(rabbitmq::RabbitMqTail::open(config).await?),
-    TransportConfig::Redis(config) => Box::new(redis::RedisTail::open(config).await?),
+    TransportConfig::Kafka(config) => {
+      Box::new(Batched::new(kafka::KafkaTail::open(config, options).await?))
+    }
+    TransportConfig::RabbitMq(config) => {
+      Box::new(Batched::new(rabbitmq::RabbitMqTail::open(config).await?))
+    }
+    TransportConfig::Redis(config) => Box::new(Batched::new(redis::RedisTail::open(config).await?)),
     TransportConfig::File(config) => Box::new(FileTail::open(&config.path, options)?),
     other => {
       return Err(QueueError::Config(format!(
@@ -79,5 +140,47 @@ fn transport_name(config: &TransportConfig) -> &'static str {
     TransportConfig::Redis(_) => "redis",
     TransportConfig::Http(_) => "http",
     TransportConfig::Grpc(_) => "grpc",
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use std::collections::VecDeque;
+
+  use super::*;
+
+  /// A receiver that plays back a script of outcomes, then has nothing.
+  struct Scripted(VecDeque<Result<Option<Vec<u8>>, TransportError>>);
+
+  #[async_trait]
+  impl Receive for Scripted {
+    async fn receive(&mut self, _wait: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+      self.0.pop_front().unwrap_or(Ok(None))
+    }
+
+    async fn close(&mut self) {}
+  }
+
+  fn message(text: &str) -> Result<Option<Vec<u8>>, TransportError> {
+    Ok(Some(text.as_bytes().to_vec()))
+  }
+
+  #[tokio::test]
+  async fn batches_stop_at_max_and_a_failure_waits_for_the_next_call() {
+    let lost = TransportError::permanent("test", "gone");
+    let script = vec![
+      message("a"),
+      message("b"),
+      message("c"),
+      Err(lost.clone()),
+      message("d"),
+    ];
+    let mut tail = Batched::new(Scripted(script.into()));
+    let wait = Duration::ZERO;
+    assert_eq!(tail.next(wait, 2).await.unwrap(), [b"a", b"b"]);
+    assert_eq!(tail.next(wait, 0).await.unwrap(), [b"c"]);
+    assert_eq!(tail.next(wait, 10).await.unwrap_err(), lost);
+    assert_eq!(tail.next(wait, 10).await.unwrap(), [b"d"]);
+    assert!(tail.next(wait, 10).await.unwrap().is_empty());
   }
 }

@@ -12,7 +12,7 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, Queu
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, ConnectionProperties, Consumer};
 
-use super::{Tail, MAX_BATCH};
+use super::{Receive, MAX_BATCH};
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::transport::{redact_url, RabbitMqConfig};
 
@@ -82,9 +82,12 @@ impl RabbitMqTail {
       consumer,
     })
   }
+}
 
+#[async_trait]
+impl Receive for RabbitMqTail {
   /// The next delivery's payload, acknowledged; `None` when the wait ran out.
-  async fn take(&mut self, wait: Duration) -> Result<Option<Vec<u8>>, TransportError> {
+  async fn receive(&mut self, wait: Duration) -> Result<Option<Vec<u8>>, TransportError> {
     let fail = |err: lapin::Error| TransportError::retryable("rabbitmq", err.to_string());
     match tokio::time::timeout(wait, self.consumer.next()).await {
       Err(_elapsed) => Ok(None),
@@ -102,24 +105,6 @@ impl RabbitMqTail {
         Ok(Some(delivery.data))
       }
     }
-  }
-}
-
-#[async_trait]
-impl Tail for RabbitMqTail {
-  async fn next(&mut self, wait: Duration, max: usize) -> Result<Vec<Vec<u8>>, TransportError> {
-    let max = super::batch_limit(max);
-    let Some(first) = self.take(wait).await? else {
-      return Ok(Vec::new());
-    };
-    let mut documents = vec![first];
-    while documents.len() < max {
-      match self.take(Duration::ZERO).await? {
-        Some(document) => documents.push(document),
-        None => break,
-      }
-    }
-    Ok(documents)
   }
 
   async fn close(&mut self) {
