@@ -158,6 +158,7 @@ test('usage: --help for the program and each command exits 0; mistakes exit 2 wi
     [['tail', '--redis', '--from-beginning'], "error: option '--from-beginning' does not apply to the redis transport"],
     [['tail', '--file', '--max-documents', 'ten'], "error: option '--max-documents <n>' argument 'ten' is invalid. must be a non-negative integer"],
     [['tail', '--rabbitmq', '--port', '70000'], 'error: option `port` must be'],
+    [['tail', '--kafka', '--config', 'linger.ms'], "error: option '--config <key=value>' argument 'linger.ms' is invalid. must be key=value"],
     [['replay', 'x.jsonl'], "error: required option '--to <transport>' not specified"],
     [['replay', 'x.jsonl', '--to', 'carrier-pigeon'], "error: option '--to <transport>' argument 'carrier-pigeon' is invalid. Allowed choices are kafka, rabbitmq, redis, http."],
     [['replay', '--to', 'redis'], "error: missing required argument 'path'"],
@@ -288,6 +289,11 @@ test.serial('tail --kafka: what is produced after it starts; --from-beginning re
   const missing = await runCli(['tail', '--kafka', '--brokers', BROKERS, '--topic', uniqueName('scouter_absent')])
   t.is(missing.code, 1)
   t.regex(missing.stderr, /error tail: invalid config: Kafka topic `scouter_absent_\w+` does not exist/)
+
+  // --config settings reach librdkafka as they are.
+  const unknown = await runCli(['tail', '--kafka', '--brokers', BROKERS, '--topic', topic, '--config', 'no.such.setting=1'])
+  t.is(unknown.code, 1)
+  t.regex(unknown.stderr, /cannot create a Kafka consumer: .*No such configuration property: "no.such.setting"/)
 })
 
 test.serial('tail --rabbitmq: consumes the queue (the messages are gone afterwards)', async (t) => {
