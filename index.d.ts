@@ -67,6 +67,14 @@ export declare class BindingQueue {
   stats(): BindingQueueStats
 }
 
+/** A replay in progress. */
+export declare class BindingReplay {
+  /** Reads and publishes up to `max` entries, and resolves once each is confirmed or failed. */
+  step(max: number): Promise<BindingReplayProgress | BindingError>
+  /** Flushes and closes the transport and releases the source (the spool's lock); idempotent. */
+  close(): Promise<BindingError | null>
+}
+
 /** The queues of one `fromPath`. */
 export declare class BindingScouterQueue {
   /** The aliases, sorted. */
@@ -89,6 +97,17 @@ export declare class BindingScouterQueue {
   flush(timeoutMs?: number | undefined | null): Promise<BindingError | null>
   /** Flushes, then stops every task and closes the transport. Idempotent. */
   shutdown(timeoutMs?: number | undefined | null): Promise<BindingError | null>
+}
+
+/** An open consumer of one transport's documents. */
+export declare class BindingTail {
+  /**
+   * The documents that arrived (JSON text each, at most `max`), waiting up to `timeoutMs` for
+   * the first; null when none came in time.
+   */
+  next(timeoutMs: number, max: number): Promise<Array<string> | null | BindingError>
+  /** Stops consuming and closes the connection; idempotent. */
+  close(): Promise<void>
 }
 
 /**
@@ -140,6 +159,21 @@ export interface BindingProfileSource {
   path: string
   /** The profile's JSON text, for a profile given as an object (`fromProfiles`). */
   json?: string
+}
+
+/** What a profile that loads is. */
+export interface BindingProfileSummary {
+  /** `"spc"`, `"psi"`, `"custom"`, `"llm"` or `"genai"`. */
+  kind: string
+  space: string
+  name: string
+  version: string
+  /** The profile's uid (0.25 profiles only). */
+  uid?: string
+  /** `"v0.9"` or `"0.25"`. */
+  format: string
+  /** What loads but looks wrong, as `fromPath` would emit it. */
+  warnings: Array<string>
 }
 
 /** A document a queue settled, for the publish observers of the facade. */
@@ -209,6 +243,27 @@ export interface BindingQueueStats {
   transports: Array<BindingTransportStats>
 }
 
+/** The state of a replay after a step. */
+export interface BindingReplayProgress {
+  /** Entries read (lines or spool frames). */
+  read: number
+  /** Documents the transport confirmed. */
+  published: number
+  /** Documents that failed after retries. */
+  failed: number
+  /** Entries that were not documents (not published). */
+  invalid: number
+  /** Records in the published documents. */
+  records: number
+  /** How far the source was read, and its size (bytes of a file, frames of a spool). */
+  position: number
+  total: number
+  /** Nothing is left to read. */
+  done: boolean
+  /** What went wrong during the step, one message each. */
+  problems: Array<string>
+}
+
 /** One column of the row layout: the feature or metric name, and codes for string values. */
 export interface BindingSlot {
   name: string
@@ -265,6 +320,12 @@ export interface BindingTransportStats {
  */
 export declare function checkOption(scope: string, name: string, value: string | number, envName?: string | undefined | null): string | number
 
+/**
+ * Loads and validates the profile at `path` exactly as `fromPath` does: its summary, or the
+ * `BindingError` (`SCOUTER_PROFILE_INVALID`, with file and field) that `fromPath` would reject with.
+ */
+export declare function checkProfile(path: string): BindingProfileSummary | BindingError
+
 /** Whether a setting named `key` holds a secret (`core::secrets::is_secret_key`). */
 export declare function isSecretKey(key: string): boolean
 
@@ -274,6 +335,19 @@ export declare function isSecretKey(key: string): boolean
  * or with a `BindingError` describing why they could not start.
  */
 export declare function openQueues(sources: Array<BindingProfileSource>, transports: Array<BindingTransportConfig>, mocks: Array<BindingMockStore | undefined | null>, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null, onEvent?: ((event: BindingTransportStateEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>
+
+/**
+ * Opens `path` (a spool directory, or a JSON-lines file) and the transport of `config`;
+ * resolves once the transport answered, with the replay or the reason it could not start.
+ * `consume` acknowledges each published spool frame.
+ */
+export declare function openReplay(path: string, config: BindingTransportConfig, consume: boolean): Promise<BindingReplay | BindingError>
+
+/**
+ * Opens a consumer of the destination `config` publishes to (Kafka, RabbitMQ, Redis or File);
+ * resolves once it is in place, with the tail or the reason it could not open.
+ */
+export declare function openTail(config: BindingTransportConfig, fromBeginning: boolean): Promise<BindingTail | BindingError>
 
 /** Every option: scope, name, env vars, default, rule, whether it is secret, a one-line summary. */
 export declare function optionTable(): Array<BindingOptionSpec>

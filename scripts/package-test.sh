@@ -2,7 +2,8 @@
 # Proves the tarballs hold what a user needs: packs the root package and this machine's platform
 # package (linux-x64-gnu, or linux-arm64-gnu on arm64), installs both into a fresh project with
 # the Rust tools hidden from PATH, and there publishes through the File transport from ESM and
-# from CommonJS and checks the records. Expects a built addon and facade (scripts/setup.sh).
+# from CommonJS and checks the records, then runs the installed bin (`scouter-queue --help`,
+# `check-profile`). Expects a built addon and facade (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -21,7 +22,7 @@ echo "package-test: packed $(cd "$work" && ls *.tgz | tr '\n' ' ')"
 
 # What the root tarball ships: the facade, the loader, no binary, no sources.
 listing=$(tar -tzf "$work"/scouter-queue-[0-9]*.tgz)
-for needed in package/dist/index.js package/dist/index.mjs package/dist/index.d.ts package/dist/index.d.mts package/index.js package/index.d.ts; do
+for needed in package/dist/cli.js package/dist/index.js package/dist/index.mjs package/dist/index.d.ts package/dist/index.d.mts package/index.js package/index.d.ts; do
   grep -qx "$needed" <<<"$listing" || { echo "package-test: $needed is missing from the root tarball" >&2; exit 1; }
 done
 if grep -qE '\.node$|^package/src/|^package/ts/' <<<"$listing"; then
@@ -70,4 +71,7 @@ npmcli=$(command -v npm)
   fi
   "$npmcli" install --silent --no-audit --no-fund "$work"/scouter-queue-[0-9]*.tgz "$work/scouter-queue-$platform-"*.tgz
   node check.mjs
+  # The bin: installed on PATH of npm scripts (node_modules/.bin), runs without a build step.
+  ./node_modules/.bin/scouter-queue --help >/dev/null
+  ./node_modules/.bin/scouter-queue check-profile psi_profile.json
 )

@@ -9,6 +9,8 @@
 //! - [`scouter_queue`]: the queues of one `fromPath`, sharing a transport.
 //! - [`transport`]: where documents go, behind one trait; [`retry`]: backoff for failures.
 //! - [`spool`]: the write-ahead disk spool (`spoolDir`) and its replay.
+//! - [`replay`]: re-publishing a JSON-lines file or a spool directory (the CLI's `replay`).
+//! - [`tail`]: consumers that read documents back from a transport (the CLI's `tail`).
 //! - [`stats`]: delivery accounting; [`error`]: the error type; [`publish_events`]: one event
 //!   per settled document, for observers.
 //! - [`options`]: every option's env vars, default and rule, in one table; [`secrets`]: what is
@@ -26,10 +28,12 @@ pub mod panic_report;
 pub mod profile;
 pub mod publish_events;
 pub mod queue;
+pub mod replay;
 pub mod retry;
 pub mod scouter_queue;
 pub mod secrets;
 pub mod spool;
 pub mod stats;
+pub mod tail;
 pub mod transport;
 pub mod wire;
