@@ -17,7 +17,7 @@ import { createClient } from 'redis'
 
 import { FileConfig, KafkaConfig, Metrics, MockConfig, RabbitMQConfig, RedisConfig, ScouterQueue, type TransportConfig } from '../ts/index'
 import { KNOWN_SET_DOCUMENTS, insertKnownSet, knownSetProfiles, uniqueName, waitFor } from './helpers/brokers'
-import { runCli, startCli } from './helpers/cli'
+import { CLI, runCli, startCli } from './helpers/cli'
 import { editedProfile, profiles, tempDir, uidProfiles } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
 
@@ -390,6 +390,21 @@ test.serial('replay FILE --to rabbitmq and --to redis', async (t) => {
     await subscriber.quit()
   }
   t.deepEqual(sorted(heard), sorted(lines))
+})
+
+test.serial('replay draws its progress bar when stderr is a terminal (run under a pseudo-terminal by script(1))', async (t) => {
+  const { path } = await customFile()
+  const channel = uniqueName('scouter_cli')
+  const command = ['node', CLI, 'replay', path, '--to', 'redis', '--address', REDIS, '--channel', channel].map((arg) => `'${arg}'`).join(' ')
+  // script(1) (util-linux) gives the command a terminal and copies what it wrote to our stdout.
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  t.is(code, 0, output)
+  // The last drawing before the summary: the full bar at 100 %, then the line is cleared.
+  t.regex(output, /\r█{30} 100% [^\r]*\u001b\[K/)
+  t.regex(output, /\r\u001b\[Kreplay: 2 read, 2 published, 0 failed, 0 invalid, 4 records/)
 })
 
 test('replay FILE --to http: each format to its own path; invalid lines and refused documents exit 1', async (t) => {
