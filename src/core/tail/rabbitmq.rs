@@ -8,16 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
-use lapin::{Channel, Connection, ConnectionProperties, Consumer};
+use lapin::{Channel, Connection, Consumer};
 
 use super::{Receive, MAX_BATCH};
 use crate::core::error::{QueueError, Result, TransportError};
-use crate::core::transport::{redact_url, RabbitMqConfig};
-
-/// How long connecting may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::core::transport::{open_queue_channel, RabbitMqConfig};
 
 /// Unacknowledged messages the broker may push ahead of the caller.
 const PREFETCH: u16 = MAX_BATCH as u16;
@@ -32,37 +29,13 @@ pub struct RabbitMqTail {
 impl RabbitMqTail {
   /// Connects, declares the queue (as the transport does) and starts consuming it.
   pub async fn open(config: &RabbitMqConfig) -> Result<Self> {
-    let address = redact_url(&config.address);
     let fail = |what: String, err: lapin::Error| {
       QueueError::Transport(TransportError::retryable(
         "rabbitmq",
         format!("{what}: {err}"),
       ))
     };
-    let connection = tokio::time::timeout(
-      CONNECT_TIMEOUT,
-      Connection::connect(&config.address, ConnectionProperties::default()),
-    )
-    .await
-    .map_err(|_| {
-      QueueError::Transport(TransportError::retryable(
-        "rabbitmq",
-        format!("no connection to {address} within 10 s"),
-      ))
-    })?
-    .map_err(|err| fail(format!("cannot connect to {address}"), err))?;
-    let channel = connection
-      .create_channel()
-      .await
-      .map_err(|err| fail(format!("no channel on {address}"), err))?;
-    channel
-      .queue_declare(
-        config.queue.as_str().into(),
-        QueueDeclareOptions::default(),
-        FieldTable::default(),
-      )
-      .await
-      .map_err(|err| fail(format!("cannot declare queue `{}`", config.queue), err))?;
+    let (connection, channel) = open_queue_channel(&config.address, &config.queue).await?;
     channel
       .basic_qos(PREFETCH, BasicQosOptions::default())
       .await

@@ -26,6 +26,7 @@ pub use grpc::{GrpcConfig, GrpcTransport};
 pub use http::{HttpConfig, HttpTransport};
 pub use kafka::{KafkaConfig, KafkaTransport};
 pub use mock::{MockStore, MockTransport};
+pub(crate) use rabbitmq::open_queue_channel;
 pub use rabbitmq::{RabbitMqConfig, RabbitMqTransport};
 pub use redis::{RedisConfig, RedisTransport};
 

@@ -160,45 +160,22 @@ impl Publisher {
     Ok(None)
   }
 
-  /// Opens a connection, a confirm-mode channel on it, and declares the queue.
+  /// Opens a connection, a channel on it and declares the queue, then puts the channel in
+  /// confirm mode.
   async fn connect(&self) -> Result<(Connection, Channel), TransportError> {
-    let fail = |what: &str, err: lapin::Error| {
-      TransportError::retryable(
-        "rabbitmq",
-        format!("{what} {}: {err}", super::redact_url(&self.address)),
-      )
-    };
-    let connection = tokio::time::timeout(
-      CONNECT_TIMEOUT,
-      Connection::connect(&self.address, ConnectionProperties::default()),
-    )
-    .await
-    .map_err(|_| {
-      TransportError::retryable(
-        "rabbitmq",
-        format!(
-          "no connection to {} within 10 s",
-          super::redact_url(&self.address)
-        ),
-      )
-    })?
-    .map_err(|err| fail("cannot connect to", err))?;
-    let channel = connection
-      .create_channel()
-      .await
-      .map_err(|err| fail("no channel on", err))?;
+    let (connection, channel) = open_queue_channel(&self.address, &self.queue).await?;
     channel
       .confirm_select(ConfirmSelectOptions::default())
       .await
-      .map_err(|err| fail("no publisher confirms on", err))?;
-    channel
-      .queue_declare(
-        self.queue.as_str().into(),
-        QueueDeclareOptions::default(),
-        FieldTable::default(),
-      )
-      .await
-      .map_err(|err| fail(&format!("cannot declare queue `{}` on", self.queue), err))?;
+      .map_err(|err| {
+        TransportError::retryable(
+          "rabbitmq",
+          format!(
+            "no publisher confirms on {}: {err}",
+            super::redact_url(&self.address)
+          ),
+        )
+      })?;
     Ok((connection, channel))
   }
 
@@ -324,6 +301,49 @@ impl Transport for RabbitMqTransport {
     }
     Ok(())
   }
+}
+
+/// Connects to `address` (within 10 s), opens a channel and declares `queue` with the options
+/// the contract gives it (the defaults). Shared by the transport and the command line's tail, so
+/// both see the same queue.
+pub(crate) async fn open_queue_channel(
+  address: &str,
+  queue: &str,
+) -> Result<(Connection, Channel), TransportError> {
+  let fail = |what: &str, err: lapin::Error| {
+    TransportError::retryable(
+      "rabbitmq",
+      format!("{what} {}: {err}", super::redact_url(address)),
+    )
+  };
+  let connection = tokio::time::timeout(
+    CONNECT_TIMEOUT,
+    Connection::connect(address, ConnectionProperties::default()),
+  )
+  .await
+  .map_err(|_| {
+    TransportError::retryable(
+      "rabbitmq",
+      format!(
+        "no connection to {} within 10 s",
+        super::redact_url(address)
+      ),
+    )
+  })?
+  .map_err(|err| fail("cannot connect to", err))?;
+  let channel = connection
+    .create_channel()
+    .await
+    .map_err(|err| fail("no channel on", err))?;
+  channel
+    .queue_declare(
+      queue.into(),
+      QueueDeclareOptions::default(),
+      FieldTable::default(),
+    )
+    .await
+    .map_err(|err| fail(&format!("cannot declare queue `{queue}` on"), err))?;
+  Ok((connection, channel))
 }
 
 #[cfg(test)]
