@@ -287,18 +287,14 @@ export type BindingTransportConfig =
   | { kind: 'http'; serverUri: string; username: string; password: string; authToken: string; timeoutMs: number; maxRetries: number }
   | { kind: 'grpc'; serverUri: string; username: string; password: string; timeoutMs: number; connectTimeoutMs: number; maxRetries: number }
 
-/** A transport of the chain changed state (its circuit breaker opened, probed, closed). */
-export interface BindingTransportStateEvent {
-  /** The transport's name (`"kafka"`). */
-  transport: string
-  /** Its position in the list given to `fromPath`, from 0. */
-  index: number
-  from: 'closed' | 'open' | 'half-open'
-  to: 'closed' | 'open' | 'half-open'
-  reason: string
-  /** Milliseconds since the epoch. */
-  at: number
-}
+/** What the chain reports about its transports, for `onEvent`: a union keyed by `type`. */
+export type BindingTransportEvent =
+  | { type: 'transport-state'; /** The transport's name (`"kafka"`). */
+    transport: string; /** Its position in the list given to `fromPath`, from 0. */
+    index: number; from: 'closed' | 'open' | 'half-open'; to: 'closed' | 'open' | 'half-open'; reason: string; /** Milliseconds since the epoch. */
+  at: number }
+  | { type: 'transport-connection'; transport: string; index: number; connected: boolean; reason: string; /** Milliseconds since the epoch. */
+  at: number }
 
 /** One transport of the chain: its breaker (shared by every alias) and this alias's documents. */
 export interface BindingTransportStats {
@@ -334,7 +330,7 @@ export declare function isSecretKey(key: string): boolean
  * store of a Mock transport at position `i`) and starts the queues. Resolves with the queues,
  * or with a `BindingError` describing why they could not start.
  */
-export declare function openQueues(sources: Array<BindingProfileSource>, transports: Array<BindingTransportConfig>, mocks: Array<BindingMockStore | undefined | null>, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null, onEvent?: ((event: BindingTransportStateEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>
+export declare function openQueues(sources: Array<BindingProfileSource>, transports: Array<BindingTransportConfig>, mocks: Array<BindingMockStore | undefined | null>, options: BindingQueueOptions, onError?: ((event: BindingErrorEvent) => void) | undefined | null, onEvent?: ((event: BindingTransportEvent) => void) | undefined | null): Promise<BindingScouterQueue | BindingError>
 
 /**
  * Opens `path` (a spool directory, or a JSON-lines file) and the transport of `config`;

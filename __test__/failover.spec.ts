@@ -14,7 +14,8 @@ import {
   MockConfig,
   ScouterQueue,
   type ScouterQueueError,
-  type ScouterQueueEvent,
+  type TransportConnectionEvent,
+  type TransportStateEvent,
   type ScouterQueueOptions,
   type TransportStats,
 } from '../ts/index'
@@ -25,19 +26,20 @@ import { llmIds, sleep, until } from './helpers/faults'
 const ids = (mock: MockConfig) => mock.documents().flatMap(llmIds)
 
 /** The switches received so far as `index from->to`. */
-const switches = (events: ScouterQueueEvent[]) => events.map((e) => `${e.index} ${e.from}->${e.to}`)
+const switches = (events: TransportStateEvent[]) => events.map((e) => `${e.index} ${e.from}->${e.to}`)
 
 /** Two Mock transports without retries, the queues over them, and what they report. */
 async function open(options: ScouterQueueOptions = {}) {
   const primary = new MockConfig({ maxRetries: 0 })
   const secondary = new MockConfig({ maxRetries: 0 })
-  const events: ScouterQueueEvent[] = []
+  const events: TransportStateEvent[] = []
+  const links: TransportConnectionEvent[] = []
   const errors: string[] = []
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm, custom: profiles.custom }, [primary, secondary], {
     failureThreshold: 3,
     failureTimeoutMs: 60_000,
     probeIntervalMs: 300,
-    onEvent: (event) => events.push(event),
+    onEvent: (event) => (event.type === 'transport-state' ? events.push(event) : links.push(event)),
     onError: (error: ScouterQueueError, alias: string) => errors.push(`${alias}: ${error.message}`),
     ...options,
   })
@@ -47,14 +49,14 @@ async function open(options: ScouterQueueOptions = {}) {
     queues.get('llm').insert(new LLMRecord({ context: { id: next++ } }))
     await queues.flush()
   }
-  return { primary, secondary, events, errors, queues, send }
+  return { primary, secondary, events, links, errors, queues, send }
 }
 
 /** The per-transport stats without the switch time. */
 const counts = (transports: readonly TransportStats[]) => transports.map(({ lastSwitchAt: _, ...rest }) => rest)
 
 test('failover: documents move to the next transport, the probe fails back, stats and events are exact', async (t) => {
-  const { primary, secondary, events, errors, queues, send } = await open()
+  const { primary, secondary, events, links, errors, queues, send } = await open()
   const started = Date.now()
   for (let i = 0; i < 2; i++) await send() // ids 0, 1: primary
   primary.setFailing(true, { retryable: false })
@@ -103,6 +105,54 @@ test('failover: documents move to the next transport, the probe fails back, stat
   t.is(primary.attempts(), 2 + 3 + 1 + 1 + 2)
   t.deepEqual(errors, [], 'nothing was lost, so nothing reached onError')
   t.is(events.length, 5)
+  // Each transport connected once, at its first confirmed document; permanent failures (a
+  // refusal) say nothing about the link, so no transport was reported unreachable.
+  t.deepEqual(
+    links.map(({ type, index, connected, reason }) => ({ type, index, connected, reason })),
+    [
+      { type: 'transport-connection', index: 0, connected: true, reason: 'first document confirmed' },
+      { type: 'transport-connection', index: 1, connected: true, reason: 'first document confirmed' },
+    ],
+  )
+})
+
+test('connection events: a retryable failure reports the transport unreachable once, the next confirmation reports it back; the logger says so', async (t) => {
+  const mock = new MockConfig({ maxRetries: 5 })
+  const links: TransportConnectionEvent[] = []
+  const lines: string[] = []
+  const logger = { debug: () => {}, info: (line: string) => lines.push(`info ${line}`), warn: (line: string) => lines.push(`warn ${line}`), error: (line: string) => lines.push(`error ${line}`) }
+  const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, mock, {
+    logger,
+    onEvent: (event) => void (event.type === 'transport-connection' && links.push(event)),
+  })
+  queues.get('llm').insert(new LLMRecord({ context: { id: 0 } }))
+  await queues.flush()
+  mock.failNext(3, { retryable: true })
+  queues.get('llm').insert(new LLMRecord({ context: { id: 1 } }))
+  await queues.flush()
+  mock.failNext(1, { retryable: false })
+  queues.get('llm').insert(new LLMRecord({ context: { id: 2 } }))
+  await queues.flush()
+  const stats = await queues.shutdown()
+  t.like(stats.llm, { inserted: 3, published: 2, failed: 1 })
+  t.deepEqual(
+    links.map(({ transport, index, connected }) => ({ transport, index, connected })),
+    [
+      { transport: 'mock', index: 0, connected: true },
+      { transport: 'mock', index: 0, connected: false },
+      { transport: 'mock', index: 0, connected: true },
+    ],
+  )
+  t.is(links[0]!.reason, 'first document confirmed')
+  t.regex(links[1]!.reason, /^mock transport: injected (retryable )?failure/)
+  t.regex(links[2]!.reason, /^confirming again after 3 failed attempts over \d+\.\d s$/)
+  t.true(links.every((link) => link.at instanceof Date))
+  const linkLines = lines.filter((line) => line.includes('transport mock (#0)'))
+  t.deepEqual(linkLines.map((line) => line.replace(' scouter-queue: ', ' ').replace(/: .*$/, '')), [
+    'info transport mock (#0) connected',
+    'warn transport mock (#0) unreachable, retrying',
+    'info transport mock (#0) connected',
+  ])
 })
 
 test('failover: a document unconfirmed for failureTimeoutMs opens the breaker and is handed to the next transport, in doubt', async (t) => {
@@ -230,8 +280,9 @@ test('an onEvent that throws or rejects becomes a SCOUTER_ON_EVENT_THREW warning
   })
   primary.setFailing(true, { retryable: false })
   await send()
-  await until('the warning', () => warnings.length >= 1, 5_000)
-  t.is(calls, 1)
+  // Two events: the primary opened, the secondary connected (its first confirmation).
+  await until('the warnings', () => warnings.length >= 2, 5_000)
+  t.is(calls, 2)
   t.regex(warnings[0]!.message, /^scouter-queue: onEvent rejected: Error: boom in user code$/)
   await send()
   t.deepEqual(ids(secondary), [0, 1])

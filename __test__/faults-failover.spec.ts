@@ -33,7 +33,7 @@ import { join } from 'node:path'
 
 import test from 'ava'
 
-import { FileConfig, KafkaConfig, LLMRecord, ScouterQueue, type ScouterQueueError, type ScouterQueueEvent, type ServerRecords } from '../ts/index'
+import { FileConfig, KafkaConfig, LLMRecord, ScouterQueue, type ScouterQueueError, type TransportStateEvent, type ServerRecords } from '../ts/index'
 import { uniqueName } from './helpers/brokers'
 import { profiles, tempDir } from './helpers/fixtures'
 import { readTopic } from './helpers/kafka-topic'
@@ -62,7 +62,7 @@ test('Failover [Kafka, File]: Kafka SIGKILLed mid-stream, then restarted: every 
   const path = join(tempDir(), 'fallback.jsonl')
   let started = Date.now()
   let next = 0 // the next id to insert
-  const events: Array<{ event: ScouterQueueEvent; atMs: number; nextId: number }> = []
+  const events: Array<{ event: TransportStateEvent; atMs: number; nextId: number }> = []
   const errors: Array<[string, string]> = []
   const queues = await ScouterQueue.fromPath(
     { llm: profiles.llm },
@@ -70,7 +70,7 @@ test('Failover [Kafka, File]: Kafka SIGKILLed mid-stream, then restarted: every 
     {
       failureTimeoutMs: FAILURE_TIMEOUT_MS,
       probeIntervalMs: PROBE_INTERVAL_MS,
-      onEvent: (event) => events.push({ event, atMs: Date.now() - started, nextId: next }),
+      onEvent: (event) => void (event.type === 'transport-state' && events.push({ event, atMs: Date.now() - started, nextId: next })),
       onError: (error: ScouterQueueError, alias: string) => errors.push([alias, error.message]),
     },
   )

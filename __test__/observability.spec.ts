@@ -18,6 +18,7 @@ import {
   type DropMessage,
   type ErrorMessage,
   type PublishMessage,
+  type ScouterQueueEvent,
   type TransportStateEvent,
 } from '../ts/index'
 import { withEnv } from './helpers/env'
@@ -86,8 +87,16 @@ test.serial('diagnostics: transport-state messages follow a failover chain', asy
     await queues.flush()
     await queues.shutdown()
     t.deepEqual(
-      states.messages.map(({ transport, index, from, to }) => ({ transport, index, from, to })),
+      states.messages.filter((message) => message.type === 'transport-state').map(({ transport, index, from, to }) => ({ transport, index, from, to })),
       [{ transport: 'mock', index: 0, from: 'closed', to: 'open' }],
+    )
+    // The link changes go on the same channel, told apart by `type`.
+    t.deepEqual(
+      (states.messages as unknown as ScouterQueueEvent[]).filter((message) => message.type === 'transport-connection').map((message) => ('connected' in message ? [message.index, message.connected] : [])),
+      [
+        [0, false],
+        [1, true],
+      ],
     )
     t.is(second.documents().length, 1)
   } finally {

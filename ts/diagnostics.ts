@@ -6,12 +6,13 @@
  *   while something subscribes (checked when the queues start and every second after).
  * - `scouter-queue:error`: every background failure ({@link ErrorMessage}), as `onError` gets it.
  * - `scouter-queue:drop`: items refused by `maxPendingItems`/`maxPendingBytes` ({@link DropMessage}).
- * - `scouter-queue:transport-state`: a transport's circuit breaker changed ({@link TransportStateEvent}).
+ * - `scouter-queue:transport-state`: a transport's circuit breaker changed ({@link TransportStateEvent}),
+ *   or its link did ({@link TransportConnectionEvent}); tell them apart by `type`.
  */
 import diagnostics = require('node:diagnostics_channel')
 
 import type { ScouterQueueError } from './errors'
-import type { TransportStateEvent } from './events'
+import type { ScouterQueueEvent, TransportConnectionEvent, TransportStateEvent } from './events'
 
 /** The channel names. */
 export const CHANNELS = {
@@ -21,7 +22,7 @@ export const CHANNELS = {
   error: 'scouter-queue:error',
   /** One message per batch of items refused by the pending bounds: {@link DropMessage}. */
   drop: 'scouter-queue:drop',
-  /** One message per circuit-breaker change: a `TransportStateEvent`. */
+  /** One message per circuit-breaker change (a `TransportStateEvent`) or link change (a `TransportConnectionEvent`). */
   transportState: 'scouter-queue:transport-state',
 } as const
 
@@ -87,6 +88,6 @@ export function publishDrop(message: DropMessage): void {
 }
 
 /** @internal */
-export function publishTransportState(event: TransportStateEvent): void {
+export function publishTransportState(event: ScouterQueueEvent): void {
   if (stateChannel.hasSubscribers) stateChannel.publish(event)
 }

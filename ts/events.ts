@@ -4,7 +4,7 @@
  * to `onError`; a failover switch goes here, because nothing was lost: documents simply went to
  * another transport.
  */
-import type { BindingTransportStateEvent } from './native'
+import type { BindingTransportEvent } from './native'
 
 /** Where a transport's circuit breaker stands: documents go to it (`closed`), skip it (`open`), or one probe is in flight (`half-open`). */
 export type BreakerState = 'closed' | 'open' | 'half-open'
@@ -31,18 +31,32 @@ export interface TransportStateEvent {
   at: Date
 }
 
+/**
+ * A transport became reachable or unreachable, as its publishes show it: `connected: true` for
+ * the first document it confirmed, and for the first one after failures (a reconnect);
+ * `connected: false` for a failure that may be a lost connection (a retryable one: a time-out, a
+ * refused connection, a 5xx; a refusal such as a 400 says nothing about the link). Reported once
+ * per change, not per failure. Nothing was lost when this fires: the documents are retried.
+ */
+export interface TransportConnectionEvent {
+  /** What kind of event this is. */
+  type: 'transport-connection'
+  /** The transport's name (`'kafka'`, `'file'`...). */
+  transport: string
+  /** Its position in the list given to `fromPath`, from 0. */
+  index: number
+  /** Whether it is reachable now. */
+  connected: boolean
+  /** The failure, or `'first document confirmed'`, or `'confirming again after 3 failed attempts over 2.1 s'`. */
+  reason: string
+  /** When it changed. */
+  at: Date
+}
+
 /** Everything `onEvent` receives; switch on `type` (more kinds may come). */
-export type ScouterQueueEvent = TransportStateEvent
+export type ScouterQueueEvent = TransportStateEvent | TransportConnectionEvent
 
 /** @internal */
-export function eventFromBinding(event: BindingTransportStateEvent): ScouterQueueEvent {
-  return {
-    type: 'transport-state',
-    transport: event.transport,
-    index: event.index,
-    from: event.from,
-    to: event.to,
-    reason: event.reason,
-    at: new Date(event.at),
-  }
+export function eventFromBinding(event: BindingTransportEvent): ScouterQueueEvent {
+  return { ...event, at: new Date(event.at) }
 }

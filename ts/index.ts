@@ -27,7 +27,7 @@ export {
   type TransportConfig,
 } from './config/transports'
 export type { QueueStats, TransportStats } from './stats'
-export type { ScouterQueueEvent, TransportStateEvent, BreakerState } from './events'
+export type { ScouterQueueEvent, TransportStateEvent, TransportConnectionEvent, BreakerState } from './events'
 export { CHANNELS, type PublishMessage, type ErrorMessage, type DropMessage } from './diagnostics'
 export type { Logger, LogLevel } from './logger'
 export type { MeterProviderLike } from './metrics/opentelemetry'

@@ -91,12 +91,18 @@ export class Observers {
     })
   }
 
-  /** A transport's circuit breaker changed state. */
-  transportState(event: ScouterQueueEvent): void {
+  /** A transport's circuit breaker changed state, or its link did. */
+  transportEvent(event: ScouterQueueEvent): void {
     publishTransportState(event)
     if (this.#logger) {
-      const line = `transport ${event.transport} (#${event.index}) ${event.from} -> ${event.to}: ${event.reason}`
-      this.#logger.log(event.to === 'open' ? 'warn' : 'info', line)
+      const which = `transport ${event.transport} (#${event.index})`
+      if (event.type === 'transport-state') {
+        this.#logger.log(event.to === 'open' ? 'warn' : 'info', `${which} ${event.from} -> ${event.to}: ${event.reason}`)
+      } else if (event.connected) {
+        this.#logger.log('info', `${which} connected: ${event.reason}`)
+      } else {
+        this.#logger.log('warn', `${which} unreachable, retrying: ${event.reason}`)
+      }
     }
     if (this.#onEvent) callSafely('onEvent', () => this.#onEvent!(event))
   }

@@ -140,9 +140,12 @@ export interface ScouterQueueOptions {
    */
   probeIntervalMs?: number
   /**
-   * Called on the main thread for background events that are not errors: today, a transport of
-   * the chain changing state (`{ type: 'transport-state', from: 'closed', to: 'open', ... }`),
-   * so that a switch to the next transport and the fail-back can be logged or alerted on.
+   * Called on the main thread for background events that are not errors: a transport of the
+   * chain changing state (`{ type: 'transport-state', from: 'closed', to: 'open', ... }`), so
+   * that a switch to the next transport and the fail-back can be logged or alerted on; and a
+   * transport becoming reachable or unreachable (`{ type: 'transport-connection', connected,
+   * reason, ... }`: its first confirmed document, a retryable failure, the first confirmation
+   * after failures).
    * Nothing was lost when this fires; failures that lose documents go to `onError`. Like
    * `onError`, it may be `async`: a throw or a rejection becomes one process warning
    * (`SCOUTER_ON_EVENT_THREW`). Without it, events are only visible in `stats()`.
@@ -343,7 +346,7 @@ export class ScouterQueue<A extends string = string> {
       parts.map((part) => part.mock ?? null),
       nativeOptions,
       (event) => observers.error(errorFromBinding(event), event.alias),
-      (event) => observers.transportState(eventFromBinding(event)),
+      (event) => observers.transportEvent(eventFromBinding(event)),
     )
     if (!(opened instanceof native.BindingScouterQueue)) {
       throw errorFromBinding(opened)

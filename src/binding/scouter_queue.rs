@@ -21,7 +21,7 @@ use crate::core::error::QueueError;
 use crate::core::profile::ProfileSource;
 use crate::core::queue::{ErrorSink, QueueOptions};
 use crate::core::scouter_queue::ScouterQueues;
-use crate::core::transport::{BreakerOptions, StateChange, StateSink};
+use crate::core::transport::{BreakerOptions, ChainEvent, StateSink};
 
 /// A background failure, as handed to the `onError` callback.
 #[napi(object)]
@@ -35,31 +35,60 @@ pub struct BindingErrorEvent {
 type ErrorCallback =
   ThreadsafeFunction<BindingErrorEvent, (), BindingErrorEvent, Status, false, true>;
 
-/// A transport of the chain changed state (its circuit breaker opened, probed, closed).
-#[napi(object)]
-pub struct BindingTransportStateEvent {
-  /// The transport's name (`"kafka"`).
-  pub transport: String,
-  /// Its position in the list given to `fromPath`, from 0.
-  pub index: u32,
-  #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
-  pub from: String,
-  #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
-  pub to: String,
-  pub reason: String,
-  /// Milliseconds since the epoch.
-  pub at: f64,
+/// What the chain reports about its transports, for `onEvent`: a union keyed by `type`.
+#[napi(discriminant = "type", discriminant_case = "kebab-case")]
+pub enum BindingTransportEvent {
+  /// A transport's circuit breaker opened, probed or closed.
+  TransportState {
+    /// The transport's name (`"kafka"`).
+    transport: String,
+    /// Its position in the list given to `fromPath`, from 0.
+    index: u32,
+    #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
+    from: String,
+    #[napi(ts_type = "'closed' | 'open' | 'half-open'")]
+    to: String,
+    reason: String,
+    /// Milliseconds since the epoch.
+    at: f64,
+  },
+  /// A transport became reachable (its first confirmation, or the first after failures) or
+  /// unreachable (a retryable failure).
+  TransportConnection {
+    transport: String,
+    index: u32,
+    connected: bool,
+    reason: String,
+    /// Milliseconds since the epoch.
+    at: f64,
+  },
+}
+
+impl From<ChainEvent> for BindingTransportEvent {
+  fn from(event: ChainEvent) -> Self {
+    match event {
+      ChainEvent::State(change) => BindingTransportEvent::TransportState {
+        transport: change.transport.to_string(),
+        index: change.index as u32,
+        from: change.from.as_str().to_string(),
+        to: change.to.as_str().to_string(),
+        reason: change.reason,
+        at: change.at.timestamp_millis() as f64,
+      },
+      ChainEvent::Connection(change) => BindingTransportEvent::TransportConnection {
+        transport: change.transport.to_string(),
+        index: change.index as u32,
+        connected: change.connected,
+        reason: change.reason,
+        at: change.at.timestamp_millis() as f64,
+      },
+    }
+  }
 }
 
 /// `onEvent`: like `onError`, called on the main thread and weak.
-type EventCallback = ThreadsafeFunction<
-  BindingTransportStateEvent,
-  (),
-  BindingTransportStateEvent,
-  Status,
-  false,
-  true,
->;
+type EventCallback =
+  ThreadsafeFunction<BindingTransportEvent, (), BindingTransportEvent, Status, false, true>;
 
 /// A document a queue settled, for the publish observers of the facade.
 #[napi(object)]
@@ -103,7 +132,7 @@ pub fn open_queues<'env>(
   #[napi(ts_arg_type = "((event: BindingErrorEvent) => void) | undefined | null")] on_error: Option<
     ErrorCallback,
   >,
-  #[napi(ts_arg_type = "((event: BindingTransportStateEvent) => void) | undefined | null")]
+  #[napi(ts_arg_type = "((event: BindingTransportEvent) => void) | undefined | null")]
   on_event: Option<EventCallback>,
 ) -> Result<PromiseRaw<'env, Either<BindingScouterQueue, BindingError>>> {
   let prepared = transports_into_core(transports, mocks).and_then(|configs| {
@@ -112,18 +141,10 @@ pub fn open_queues<'env>(
     Ok((configs, breaker, queue_options, options.connect_timeout()?))
   });
   let on_state: StateSink = match on_event {
-    Some(callback) => Arc::new(move |change: StateChange| {
-      let event = BindingTransportStateEvent {
-        transport: change.transport.to_string(),
-        index: change.index as u32,
-        from: change.from.as_str().to_string(),
-        to: change.to.as_str().to_string(),
-        reason: change.reason,
-        at: change.at.timestamp_millis() as f64,
-      };
-      callback.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+    Some(callback) => Arc::new(move |event: ChainEvent| {
+      callback.call(event.into(), ThreadsafeFunctionCallMode::NonBlocking);
     }),
-    None => Arc::new(|_: StateChange| {}),
+    None => Arc::new(|_: ChainEvent| {}),
   };
   let sink: ErrorSink = match on_error {
     Some(callback) => Arc::new(move |alias: &str, error: &QueueError| {

@@ -14,7 +14,7 @@ use crate::core::item::RowBatch;
 use crate::core::profile::ProfileSource;
 use crate::core::scouter_queue::ScouterQueues;
 use crate::core::transport::{
-  BreakerOptions, Chain, MockStore, StateChange, Transport, TransportConfig,
+  BreakerOptions, Chain, ChainEvent, MockStore, StateChange, Transport, TransportConfig,
 };
 
 pub(super) fn fixture(name: &str) -> PathBuf {
@@ -780,7 +780,11 @@ async fn documents_that_fail_over_count_per_transport_and_once_for_the_queue() {
       TransportConfig::Mock(Arc::clone(&second)),
     ],
     BreakerOptions::default(),
-    Arc::new(move |change| sink_changes.lock().unwrap().push(change)),
+    Arc::new(move |event| {
+      if let ChainEvent::State(change) = event {
+        sink_changes.lock().unwrap().push(change)
+      }
+    }),
     QueueOptions {
       max_in_flight: 1,
       ..QueueOptions::default()

@@ -58,23 +58,29 @@ pub async fn confirm_with_retry(
   first: Confirmation,
   policy: &RetryPolicy,
 ) -> Result<(), TransportError> {
-  confirm_with_retry_while(transport, document, first, policy, || true).await
+  confirm_with_retry_while(transport, document, first, policy, || true, |_| {}).await
 }
 
 /// [`confirm_with_retry`], retrying only while `keep_trying` holds, both when a failure comes
 /// back and when its retry is due: a failover chain stops retrying on a member whose breaker
-/// opened meanwhile when another member would take the document.
+/// opened meanwhile when another member would take the document. `on_failure` hears about
+/// every failed attempt (the chain tells a lost link from it).
 pub async fn confirm_with_retry_while(
   transport: &dyn Transport,
   document: &Arc<Document>,
   first: Confirmation,
   policy: &RetryPolicy,
   keep_trying: impl Fn() -> bool,
+  on_failure: impl Fn(&TransportError),
 ) -> Result<(), TransportError> {
   let mut attempt = first;
   let mut retry = 0;
   loop {
-    match attempt.await {
+    let result = attempt.await;
+    if let Err(err) = &result {
+      on_failure(err);
+    }
+    match result {
       Ok(()) => return Ok(()),
       Err(err) if err.retryable && retry < policy.max_retries && keep_trying() => {
         tokio::time::sleep(policy.delay(retry + 1, err.retry_after)).await;

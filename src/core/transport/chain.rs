@@ -22,6 +22,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -48,9 +49,33 @@ pub struct StateChange {
   pub at: DateTime<Utc>,
 }
 
-/// Where state changes go. Called while the member's breaker is locked, so that one member's
-/// changes arrive in order: it must return quickly and must not call into the chain.
-pub type StateSink = Arc<dyn Fn(StateChange) + Send + Sync>;
+/// A member became reachable or unreachable, as its publishes show it: the first document it
+/// confirmed (connected), a failure that may be a lost connection (a retryable one: a refusal
+/// says nothing about the link), and the first confirmation after such failures (reconnected).
+/// An event for logs and the application, not an error: the documents are retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionChange {
+  /// The member's transport name (`"kafka"`).
+  pub transport: &'static str,
+  /// Its position in the chain, from 0.
+  pub index: usize,
+  pub connected: bool,
+  /// The failure, or what the confirmation ended (`"after 3 failed attempts over 2.1 s"`).
+  pub reason: String,
+  pub at: DateTime<Utc>,
+}
+
+/// What the chain reports about its members.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChainEvent {
+  State(StateChange),
+  Connection(ConnectionChange),
+}
+
+/// Where chain events go. Called while the member's breaker (or link) is locked, so that one
+/// member's events of one kind arrive in order: it must return quickly and must not call into
+/// the chain.
+pub type StateSink = Arc<dyn Fn(ChainEvent) + Send + Sync>;
 
 /// A member as `stats()` shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +105,22 @@ struct Member {
   /// From this member's own `maxRetries`.
   policy: RetryPolicy,
   breaker: Mutex<CircuitBreaker>,
+  /// Whether its publishes show it reachable; `link_up` lets a confirmation skip the lock.
+  link: Mutex<Link>,
+  link_up: AtomicBool,
+}
+
+/// A member's link, as its publishes show it.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+  /// Nothing confirmed or failed yet.
+  Unknown,
+  Up,
+  /// Failing retryably since `since`, `failures` attempts so far.
+  Down {
+    since: Instant,
+    failures: u32,
+  },
 }
 
 impl Member {
@@ -151,6 +192,8 @@ impl Chain {
           transport,
           policy,
           breaker: Mutex::new(CircuitBreaker::new(breaker)),
+          link: Mutex::new(Link::Unknown),
+          link_up: AtomicBool::new(false),
         })
         .collect(),
       name,
@@ -306,6 +349,7 @@ impl Chain {
       unsettled.armed = false;
       let (error, next) = match attempt {
         Attempt::Confirmed => {
+          self.link_confirmed(index);
           attempts.push((index, true));
           self.update(index, |breaker, now| {
             ((), breaker.confirmed(admission, now))
@@ -363,6 +407,7 @@ impl Chain {
       first,
       &member.policy,
       || self.may_retry(index, tried),
+      |error| self.link_failed(index, error),
     );
     tokio::pin!(confirming);
     if admission.role != Role::Forced {
@@ -437,6 +482,59 @@ impl Chain {
     Some((index, admission))
   }
 
+  /// A member confirmed a document: reports it connected if it was not known to be.
+  fn link_confirmed(&self, index: usize) {
+    let member = &self.members[index];
+    if member.link_up.load(Ordering::Relaxed) {
+      return;
+    }
+    let mut link = member.link.lock().unwrap_or_else(|p| p.into_inner());
+    let reason = match *link {
+      Link::Up => return,
+      Link::Unknown => "first document confirmed".to_string(),
+      Link::Down { since, failures } => format!(
+        "confirming again after {failures} failed attempt{} over {:.1} s",
+        if failures == 1 { "" } else { "s" },
+        since.elapsed().as_secs_f64()
+      ),
+    };
+    *link = Link::Up;
+    member.link_up.store(true, Ordering::Relaxed);
+    // Reported under the lock, so that one member's connection events arrive in order.
+    self.report_connection(index, true, reason);
+  }
+
+  /// A publish attempt on a member failed: a retryable failure (a lost connection, a time-out,
+  /// a 5xx) reports it unreachable, once until it confirms again.
+  fn link_failed(&self, index: usize, error: &TransportError) {
+    if !error.retryable {
+      return;
+    }
+    let member = &self.members[index];
+    let mut link = member.link.lock().unwrap_or_else(|p| p.into_inner());
+    match &mut *link {
+      Link::Down { failures, .. } => *failures += 1,
+      _ => {
+        *link = Link::Down {
+          since: Instant::now(),
+          failures: 1,
+        };
+        member.link_up.store(false, Ordering::Relaxed);
+        self.report_connection(index, false, error.to_string());
+      }
+    }
+  }
+
+  fn report_connection(&self, index: usize, connected: bool, reason: String) {
+    (self.on_state)(ChainEvent::Connection(ConnectionChange {
+      transport: self.members[index].transport.name(),
+      index,
+      connected,
+      reason,
+      at: Utc::now(),
+    }));
+  }
+
   /// Applies `change` to a member's breaker and reports the switch it made, if any.
   fn update<T>(
     &self,
@@ -448,14 +546,14 @@ impl Chain {
     let (value, switch) = change(&mut breaker, Instant::now());
     if let Some(switch) = switch {
       // Reported under the lock, so that one member's switches arrive in order.
-      (self.on_state)(StateChange {
+      (self.on_state)(ChainEvent::State(StateChange {
         transport: member.transport.name(),
         index,
         from: switch.from,
         to: switch.to,
         reason: switch.reason,
         at: switch.at,
-      });
+      }));
       self.switches.send_modify(|count| *count += 1);
     }
     value

@@ -43,7 +43,11 @@ fn chain_of(transports: Vec<Arc<dyn Transport>>, max_retries: u32) -> (Arc<Chain
   let chain = Chain::new(
     members,
     OPTIONS,
-    Arc::new(move |change| sink.lock().unwrap().push(change)),
+    Arc::new(move |event| {
+      if let ChainEvent::State(change) = event {
+        sink.lock().unwrap().push(change)
+      }
+    }),
   );
   (chain, events)
 }
@@ -261,7 +265,11 @@ async fn a_member_that_opened_is_not_retried_when_another_takes_the_document() {
       failure_threshold: 1,
       ..OPTIONS
     },
-    Arc::new(move |change| sink.lock().unwrap().push(change)),
+    Arc::new(move |event| {
+      if let ChainEvent::State(change) = event {
+        sink.lock().unwrap().push(change)
+      }
+    }),
   );
   // Document 0 fails retryably and waits for its retry; meanwhile document 1 fails for good,
   // which opens the breaker; when document 0's retry is due, the next member takes it instead.
@@ -590,4 +598,50 @@ async fn connect_refuses_an_empty_list() {
   .err()
   .unwrap();
   assert_eq!(error.to_string(), "invalid config: no transport was given");
+}
+
+#[tokio::test(start_paused = true)]
+async fn link_events_report_the_first_confirmation_a_retryable_failure_and_the_recovery_once_each()
+{
+  let only = store(5);
+  let links: Arc<Mutex<Vec<(usize, bool, String)>>> = Arc::default();
+  let sink = Arc::clone(&links);
+  let chain = Chain::new(
+    vec![(
+      Arc::new(MockTransport::new(Arc::clone(&only))) as Arc<dyn Transport>,
+      RetryPolicy::new(5),
+    )],
+    OPTIONS,
+    Arc::new(move |event| {
+      if let ChainEvent::Connection(change) = event {
+        sink
+          .lock()
+          .unwrap()
+          .push((change.index, change.connected, change.reason))
+      }
+    }),
+  );
+  assert!(send(&chain, 0).await.result.is_ok());
+  assert!(send(&chain, 1).await.result.is_ok());
+  only.fail_next(3, true);
+  assert!(send(&chain, 2).await.result.is_ok());
+  // A refusal says nothing about the link: no event.
+  only.fail_next(1, false);
+  assert!(send(&chain, 3).await.result.is_err());
+  let links = std::mem::take(&mut *links.lock().unwrap());
+  assert_eq!(links.len(), 3, "{links:?}");
+  assert_eq!(
+    (links[0].0, links[0].1, links[0].2.as_str()),
+    (0, true, "first document confirmed")
+  );
+  assert_eq!((links[1].0, links[1].1), (0, false));
+  assert!(links[1].2.starts_with("mock transport: "), "{}", links[1].2);
+  assert!(links[2].1);
+  assert!(
+    links[2]
+      .2
+      .starts_with("confirming again after 3 failed attempts over "),
+    "{}",
+    links[2].2
+  );
 }

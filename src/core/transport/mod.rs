@@ -20,7 +20,9 @@ mod rabbitmq;
 mod redis;
 
 pub use breaker::{BreakerOptions, BreakerState, CircuitBreaker};
-pub use chain::{Chain, Delivery, MemberState, Outcome, StateChange, StateSink};
+pub use chain::{
+  Chain, ChainEvent, ConnectionChange, Delivery, MemberState, Outcome, StateChange, StateSink,
+};
 pub use file::{FileConfig, FileTransport};
 pub use grpc::{GrpcConfig, GrpcTransport};
 pub use http::{HttpConfig, HttpTransport};
