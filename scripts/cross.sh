@@ -304,6 +304,10 @@ arm64_gnu_tests() { # the Rust unit tests and both ava configurations under qemu
   CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu" \
     cargo test --lib --target aarch64-unknown-linux-gnu 2>&1 | tee "$out/cargo.txt" || true
   echo "$((SECONDS - t0))" >"$out/cargo.secs"
+  # dist/ (tsc and the ESM entry, by the host's Node): the examples' suite runs the examples
+  # against the built package, as a user would.
+  log "npm run build:ts"
+  npm run --silent build:ts
   qemu_env
   bash scripts/services.sh up
   t0=$SECONDS
