@@ -294,6 +294,9 @@ qemu_env() {
   # servers and transports, elapsed-time bounds) by this factor (__test__/helpers/slowdown.ts).
   # What they assert about records does not change.
   export SCOUTER_TEST_SLOWDOWN=${SCOUTER_TEST_SLOWDOWN:-50}
+  # The fuzz suites' cases per property (their own knob; 10,000 natively): fuzz-options' spool and
+  # file properties take 2-5 minutes each natively on this machine, an hour or more under qemu.
+  export FUZZ_RUNS=${FUZZ_RUNS:-1000}
 }
 
 arm64_gnu_tests() { # the Rust unit tests and both ava configurations under qemu
