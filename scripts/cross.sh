@@ -388,7 +388,7 @@ for triple in "${targets[@]}"; do
       [[ -f $out/$f.txt ]] || : >"$out/$f.txt"
       [[ -f $out/$f.secs ]] || echo 0 >"$out/$f.secs"
     done
-    count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+    count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true; }
     cp=$(count '[0-9]+ passed;' "$out/cargo.txt") cf=$(count '[0-9]+ failed;' "$out/cargo.txt")
     ap=$(count '^# pass +[0-9]+' "$out/ava.txt") af=$(count '^# fail +[0-9]+' "$out/ava.txt")
     fp=$(count '^# pass +[0-9]+' "$out/ava-faults.txt") ff=$(count '^# fail +[0-9]+' "$out/ava-faults.txt")
