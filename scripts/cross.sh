@@ -310,6 +310,9 @@ arm64_gnu_tests() { # the Rust unit tests and both ava configurations under qemu
   # dist/ (`npm run build:ts`): the examples' suite runs the examples against the built package,
   # as a user would. tsc on the host; the ESM entry by the arm64 Node, as build-esm.js loads the
   # package (and so the addon: there is no x64 one in a fresh clone).
+  # The real Python clients (x64 CPython, from PyPI), for the differential suite, as scripts/test.sh.
+  log "scripts/python-clients.sh"
+  bash scripts/python-clients.sh || log "the Python clients could not be installed: the differential suite fails, saying so"
   log "dist/: tsc, then scripts/build-esm.js under qemu"
   npx tsc -p tsconfig.build.json
   qemu_env
