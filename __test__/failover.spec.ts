@@ -21,6 +21,7 @@ import {
 } from '../ts/index'
 import { profiles } from './helpers/fixtures'
 import { llmIds, sleep, until } from './helpers/faults'
+import { scaled } from './helpers/slowdown'
 
 /** The ids that reached a Mock transport, in order. */
 const ids = (mock: MockConfig) => mock.documents().flatMap(llmIds)
@@ -38,7 +39,7 @@ async function open(options: ScouterQueueOptions = {}) {
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm, custom: profiles.custom }, [primary, secondary], {
     failureThreshold: 3,
     failureTimeoutMs: 60_000,
-    probeIntervalMs: 300,
+    probeIntervalMs: scaled(300),
     onEvent: (event) => (event.type === 'transport-state' ? events.push(event) : links.push(event)),
     onError: (error: ScouterQueueError, alias: string) => errors.push(`${alias}: ${error.message}`),
     ...options,
@@ -72,7 +73,7 @@ test('failover: documents move to the next transport, the probe fails back, stat
   ])
 
   // The probe, once due, fails: open again; the document moves on.
-  await sleep(350)
+  await sleep(scaled(350))
   await send() // id 7: probe on primary fails, secondary confirms
   await until('the probe events', () => events.length >= 3)
   t.deepEqual(switches(events.slice(1)), ['0 open->half-open', '0 half-open->open'])
@@ -80,7 +81,7 @@ test('failover: documents move to the next transport, the probe fails back, stat
 
   // Recovered: the next probe closes it and traffic returns.
   primary.setFailing(false)
-  await sleep(350)
+  await sleep(scaled(350))
   await send() // id 8: the probe, confirmed
   for (let i = 0; i < 2; i++) await send() // ids 9, 10: primary again
   await until('the fail-back events', () => events.length >= 5)
@@ -156,14 +157,14 @@ test('connection events: a retryable failure reports the transport unreachable o
 })
 
 test('failover: a document unconfirmed for failureTimeoutMs opens the breaker and is handed to the next transport, in doubt', async (t) => {
-  const { primary, secondary, events, queues } = await open({ failureTimeoutMs: 200 })
+  const { primary, secondary, events, queues } = await open({ failureTimeoutMs: scaled(200) })
   primary.setLatencyMs(60_000)
   queues.get('llm').insert(new LLMRecord({ context: { id: 0 } }))
   queues.get('llm').insert(new LLMRecord({ context: { id: 1 } }))
   const stats = (await queues.flush()).llm!
   await until('the open event', () => events.length >= 1)
   t.deepEqual(switches(events), ['0 closed->open'])
-  t.is(events[0]!.reason, 'a document has been unconfirmed for 200 ms (failureTimeoutMs)')
+  t.is(events[0]!.reason, `a document has been unconfirmed for ${scaled(200)} ms (failureTimeoutMs)`)
   // Both were handed to the hung transport at once; after 200 ms each moved on when its own wait
   // ran out, so they may reach the second transport in either order. The Mock transport drops
   // what it was given up on; a real broker might still deliver it (in doubt).

@@ -17,6 +17,7 @@ import { assertUidKnownSetDocuments, assertUidKnownStats, insertUidKnownSet, uid
 import { withEnv } from './helpers/env'
 import { customValues, profiles, tempDir, uidProfiles } from './helpers/fixtures'
 import { GrpcTestServer } from './helpers/grpc-server'
+import { scaled } from './helpers/slowdown'
 
 const inserts = (server: GrpcTestServer) => server.callsOf('InsertMessage')
 const codes = (server: GrpcTestServer) => inserts(server).map((call) => grpc.status[call.code])
@@ -81,14 +82,15 @@ test('gRPC: logs in once, then every drift kind is inserted exactly', async (t) 
 
 test('gRPC: calls overlap instead of waiting for each other', async (t) => {
   const server = await GrpcTestServer.start()
-  server.setResponseDelayMs(500)
+  const delay = scaled(500)
+  server.setResponseDelayMs(delay)
   const queues = await ScouterQueue.fromPath(uidKnownSetProfiles, new GrpcConfig({ serverUri: server.uri }))
   insertUidKnownSet(queues)
   const started = Date.now()
-  assertUidKnownStats(t, await queues.flush())
+  assertUidKnownStats(t, await queues.flush(scaled(30_000)))
   const elapsed = Date.now() - started
   // One after the other, four documents take 4 x 500 ms.
-  t.true(elapsed < 1500, `4 documents against a 500 ms server took ${elapsed} ms`)
+  t.true(elapsed < 3 * delay, `4 documents against a ${delay} ms server took ${elapsed} ms`)
   const calls = inserts(server)
   const overlapping = calls.filter((call) => calls.some((other) => other !== call && other.receivedAt < call.settledAt && call.receivedAt < other.settledAt))
   t.true(overlapping.length > 1, 'calls were open at the same time')

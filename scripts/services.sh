@@ -138,6 +138,7 @@ wait_ready() {
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
       log "$name: not accepting connections after ${timeout}s"
+      [ -z "${WAIT_HINT:-}" ] || log "$WAIT_HINT"
       show_logs "$name"
       exit 1
     fi
@@ -380,15 +381,33 @@ rabbitmq_pid() {
   return 0
 }
 
-# Ready = the AMQP listener answers a protocol header with a Connection.Start method frame
-# (listeners open last in RabbitMQ's boot, after the default guest user exists).
+# Ready = guest logs in: the AMQP listener answers a protocol header with Connection.Start, and
+# Connection.StartOk (PLAIN guest/guest) with Connection.Tune (listeners open last in RabbitMQ's
+# boot, after the default guest user exists). Connection.Start alone is not enough: a broker whose
+# state directory was deleted under it (one started from a checkout since removed) still sends it,
+# then drops every connection at the login.
 rabbitmq_ready() {
-  local out
-  out="$(probe "$RABBITMQ_PORT" 'AMQP\x00\x00\x09\x01' 11)" || return 1
-  # shellcheck disable=SC2086
-  set -- $out
-  # frame type 1 (method), channel 0, ..., class 10 (connection) method 10 (start)
-  [ "$#" -eq 11 ] && [ "$1" = 01 ] && [ "$8$9${10}${11}" = "000a000a" ]
+  timeout 5 bash -c '
+    exec 3<>/dev/tcp/127.0.0.1/'"$RABBITMQ_PORT"' || exit 1
+    # Reads one frame byte by byte (no read-ahead); prints "TYPE CLASS METHOD" of a method frame.
+    frame() {
+      local size
+      # shellcheck disable=SC2046
+      set -- $(dd bs=1 count=7 <&3 2>/dev/null | od -An -v -tx1)
+      [ "$#" -eq 7 ] || return 1
+      size=$((16#$4$5$6$7))
+      [ "$size" -ge 4 ] && [ "$size" -lt 65536 ] || return 1
+      # shellcheck disable=SC2046
+      set -- "$1" $(dd bs=1 count=$((size + 1)) <&3 2>/dev/null | od -An -v -tx1)
+      [ "$#" -eq $((size + 2)) ] || return 1
+      echo "$1 $2$3 $4$5"
+    }
+    printf "AMQP\x00\x00\x09\x01" >&3
+    [ "$(frame)" = "01 000a 000a" ] || exit 1 # Connection.Start
+    # Connection.StartOk: no client properties, PLAIN "\0guest\0guest", locale en_US.
+    printf "\x01\x00\x00\x00\x00\x00\x24\x00\x0a\x00\x0b\x00\x00\x00\x00\x05PLAIN\x00\x00\x00\x0c\x00guest\x00guest\x05en_US\xce" >&3
+    [ "$(frame)" = "01 000a 001e" ] # Connection.Tune (a refused login closes the socket instead)
+  ' 2>/dev/null
 }
 
 # The node's pid file appears only after the Erlang VM is up: until then the launcher counts.
@@ -499,6 +518,8 @@ cmd_up() {
   done
   local i=0
   for n in "$@"; do
+    WAIT_HINT=""
+    [ "${started[$i]}" = 1 ] || WAIT_HINT="$n: pid $("${n}_pid") was already running, not started by this command; if it is a leftover (of a checkout since removed, say), 'scripts/services.sh restart $n' replaces it"
     wait_ready "$n" "$(timeout_for "$n")" "${n}_ready" "$(pid_fn_for "$n")"
     if [ "${started[$i]}" = 1 ]; then
       call_if "${n}_after_ready"

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { profiles } from './fixtures'
+import { scaled } from './slowdown'
 
 /** How the child ended, and what it printed. */
 export interface ChildResult {
@@ -53,7 +54,8 @@ export interface RunningChild {
 /**
  * Starts `body` (TypeScript: the body of an async function) in a child process, as
  * {@link runInChild} does, but from a `.ts` file, so that tsx compiles it (`await using` works),
- * and without waiting for it to end. A child still running after `timeoutMs` is killed with
+ * and without waiting for it to end. A child still running after `timeoutMs` (scaled by
+ * SCOUTER_TEST_SLOWDOWN) is killed with
  * SIGKILL, so a hang fails the test (`signal: 'SIGKILL'`) instead of stalling it.
  */
 export function startChild(body: string, { timeoutMs = 60_000 }: { timeoutMs?: number } = {}): RunningChild {
@@ -75,7 +77,7 @@ export function startChild(body: string, { timeoutMs = 60_000 }: { timeoutMs?: n
     }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const killer = setTimeout(() => child.kill('SIGKILL'), scaled(timeoutMs))
   const result = new Promise<ChildResult>((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code, signal) => {

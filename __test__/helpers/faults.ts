@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 import type { ServerRecords } from '../../ts/index'
+import { scaled } from './slowdown'
 
 export type BrokerName = 'kafka' | 'rabbitmq' | 'redis'
 
@@ -87,11 +88,12 @@ exec flock -o -x -w 900 '${lockFile}' bash -c "${recover}"`
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Polls `done` every 20 ms until it holds; rejects after `timeoutMs`. */
+/** Polls `done` every 20 ms until it holds; rejects after `timeoutMs` (scaled by SCOUTER_TEST_SLOWDOWN). */
 export async function until(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
   const started = Date.now()
+  const limit = scaled(timeoutMs)
   while (!done()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() - started > limit) throw new Error(`timed out after ${limit} ms waiting for ${what}`)
     await sleep(20)
   }
 }

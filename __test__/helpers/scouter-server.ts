@@ -23,13 +23,14 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net'
 
 import type { ServerRecords } from '../../ts/records'
+import { scaled } from './slowdown'
 
 export interface ScouterTestServerOptions {
   /** Accepted login user name; default `admin`. */
   username?: string
   /** Accepted login password; default `admin`. */
   password?: string
-  /** How long a token issued by a login stays valid, in ms; default 60000. */
+  /** How long a token issued by a login stays valid, in ms; default 60000 (scaled by SCOUTER_TEST_SLOWDOWN). */
   tokenTtlMs?: number
 }
 
@@ -162,7 +163,9 @@ export class ScouterTestServer {
     this.server = server
     this.username = options.username ?? 'admin'
     this.password = options.password ?? 'admin'
-    this.tokenTtlMs = options.tokenTtlMs ?? 60_000
+    // A minute, scaled by SCOUTER_TEST_SLOWDOWN: under emulation a test's login and its POSTs can
+    // be further apart than that.
+    this.tokenTtlMs = options.tokenTtlMs ?? scaled(60_000)
     const { port } = server.address() as AddressInfo
     this.uri = `http://127.0.0.1:${port}`
   }
@@ -171,6 +174,9 @@ export class ScouterTestServer {
   static async start(options: ScouterTestServerOptions = {}): Promise<ScouterTestServer> {
     let instance: ScouterTestServer | undefined
     const server = createServer((req, res) => instance!.handle(req, res))
+    // Node's default idle keep-alive limit (5 s), scaled: on an emulated, starved event loop a
+    // client's next request on an idle connection can come later than that and meet it closing.
+    server.keepAliveTimeout = scaled(5000)
     // Malformed HTTP never reaches the handler; answer it and drop the socket instead of crashing.
     server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
