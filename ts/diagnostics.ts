@@ -6,13 +6,13 @@
  *   while something subscribes (checked when the queues start and every second after).
  * - `scouter-queue:error`: every background failure ({@link ErrorMessage}), as `onError` gets it.
  * - `scouter-queue:drop`: items refused by `maxPendingItems`/`maxPendingBytes` ({@link DropMessage}).
- * - `scouter-queue:transport-state`: a transport's circuit breaker changed ({@link TransportStateEvent}),
- *   or its link did ({@link TransportConnectionEvent}); tell them apart by `type`.
+ * - `scouter-queue:transport-state`: a transport's circuit breaker changed (a `TransportStateEvent`),
+ *   or its link did (a `TransportConnectionEvent`); tell them apart by `type` ({@link ScouterQueueEvent}).
  */
 import diagnostics = require('node:diagnostics_channel')
 
 import type { ScouterQueueError } from './errors'
-import type { ScouterQueueEvent, TransportConnectionEvent, TransportStateEvent } from './events'
+import type { ScouterQueueEvent } from './events'
 
 /** The channel names. */
 export const CHANNELS = {
