@@ -5,7 +5,7 @@
  * `SCOUTER_LOG_LEVEL`, else `'info'`.
  */
 import { describe, isPlainObject } from './builders/check'
-import { resolveText } from './config/options'
+import { optionSpec, resolveText } from './config/options'
 
 /** What `logger` must have. */
 export interface Logger {
@@ -22,7 +22,8 @@ export interface Logger {
 /** The levels, from the most talkative; `'silent'` logs nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
+/** From the `logLevel` row of the option table (in its order), so the two cannot drift apart. */
+const LEVELS = optionSpec('queue', 'logLevel').values as readonly LogLevel[]
 
 /** @internal A logger with its level applied; calls that throw are swallowed. */
 export class LevelledLogger {

@@ -112,14 +112,13 @@ pub fn argument_duration(argument: &str, ms: f64) -> Result<Duration> {
 /// A duration option of `scope`, checked against its row of the option table.
 pub fn duration(scope: Scope, option: &str, ms: f64) -> Result<Duration> {
   let spec = options::find(scope, option).expect("a duration option of the table");
-  let ms = spec.number(Some(ms))?.unwrap_or(ms);
-  Ok(options::millis_duration(ms))
+  Ok(options::millis_duration(spec.check_number(ms)?))
 }
 
 /// `maxRetries` of a transport config, checked against the table.
 pub fn max_retries(scope: Scope, n: f64) -> Result<u32> {
   let spec = options::find(scope, "maxRetries").expect("every transport has maxRetries");
-  Ok(spec.number(Some(n))?.unwrap_or(n) as u32)
+  Ok(spec.check_number(n)? as u32)
 }
 
 impl BindingQueueOptions {

@@ -303,7 +303,8 @@ pub const PROBE_INTERVAL_MS: OptionSpec = row(
   millis(1.0),
   "how long an open breaker waits before it lets one document through as a probe",
 );
-/// `fromPath`: the least severe level given to the `logger`.
+/// `fromPath`: the least severe level given to the `logger`. The levels run from the most
+/// talkative to `silent`: the TypeScript logger ranks them in this order.
 pub const LOG_LEVEL: OptionSpec = row(
   Queue,
   "logLevel",
@@ -674,6 +675,12 @@ impl OptionSpec {
       .transpose()
   }
 
+  /// A number given from code, checked; the value itself when it passes. For the N-API
+  /// boundary's required numbers (a transport's `maxRetries`, a duration option).
+  pub fn check_number(&self, n: f64) -> Result<f64> {
+    Ok(self.number(Some(n))?.unwrap_or(n))
+  }
+
   /// The default number (a row whose default is a number; anything else is a bug in the table,
   /// caught by the table's own test).
   pub const fn default_number(&self) -> f64 {
@@ -739,6 +746,14 @@ mod tests {
         spec.name
       );
     }
+  }
+
+  #[test]
+  fn the_log_levels_run_from_the_most_talkative_to_silent() {
+    let Rule::OneOf { values, .. } = LOG_LEVEL.rule else {
+      panic!("logLevel is a one-of row")
+    };
+    assert_eq!(values, ["debug", "info", "warn", "error", "silent"]);
   }
 
   #[test]
