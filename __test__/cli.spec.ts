@@ -395,7 +395,8 @@ test.serial('replay FILE --to rabbitmq and --to redis', async (t) => {
 test.serial('replay draws its progress bar when stderr is a terminal (run under a pseudo-terminal by script(1))', async (t) => {
   const { path } = await customFile()
   const channel = uniqueName('scouter_cli')
-  const command = ['node', CLI, 'replay', path, '--to', 'redis', '--address', REDIS, '--channel', channel].map((arg) => `'${arg}'`).join(' ')
+  // process.execPath: this Node (under qemu, the script that runs the arm64 Node), not a `node` on PATH.
+  const command = [process.execPath, CLI, 'replay', path, '--to', 'redis', '--address', REDIS, '--channel', channel].map((arg) => `'${arg}'`).join(' ')
   // script(1) (util-linux) gives the command a terminal and copies what it wrote to our stdout.
   const child = spawn('script', ['-qefc', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
   let output = ''

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { scaled } from './slowdown'
 
 const root = join(__dirname, '..', '..')
 const driver = join(__dirname, '..', 'python', 'run_client.py')
@@ -76,7 +77,7 @@ export function pythonOf(version: PythonClientVersion): string {
 export async function runPythonClient(
   version: PythonClientVersion,
   runs: RunSpec[],
-  timeoutMs = 120_000,
+  timeoutMs = scaled(120_000),
 ): Promise<{ version: string; runs: RunResult[]; seconds: number }> {
   const python = pythonOf(version)
   const dir = mkdtempSync(join(tmpdir(), `scouter-python-${version}-`))

@@ -34,6 +34,7 @@ exits non-zero with the reason on stderr.
 
 import json
 import math
+import os
 import sys
 import time
 from importlib.metadata import version as installed_version
@@ -54,7 +55,10 @@ else:
     EvalRecord = None
 
 SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-SETTLE_S = 1.0
+# How long the original's event task is given to work through the backlog before `shutdown()`
+# (see `run`), scaled like the tests' own waits by SCOUTER_TEST_SLOWDOWN (__test__/helpers/
+# slowdown.ts): under emulation the test server it posts to answers many times slower.
+SETTLE_S = 1.0 * float(os.environ.get("SCOUTER_TEST_SLOWDOWN") or 1)
 
 
 def number(value):
