@@ -28,7 +28,8 @@ use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Code, Request, Status};
 
-use super::dispatcher::{closed_error, settled, started, Dispatcher, HandOver};
+use super::bearer_token::BearerToken;
+use super::dispatcher::{settled, started, Dispatcher, HandOver};
 use super::{redact_url, Confirmation, Transport};
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::wire::Document;
@@ -248,37 +249,14 @@ enum Inserted {
 struct Caller {
   channel: Channel,
   config: Arc<GrpcConfig>,
-  /// The current token. Held across a login, so logins happen one at a time and everyone who
-  /// waited gets the fresh token.
-  token: Arc<tokio::sync::Mutex<Option<String>>>,
-  /// Cancelled by close: no login after it.
-  closed: CancellationToken,
+  /// The token the calls are sent with (no login after the transport closed).
+  token: BearerToken,
 }
 
 impl Caller {
   /// A token: the current one, or a fresh login.
   async fn token(&self) -> Result<String, TransportError> {
-    let mut token = self.token.lock().await;
-    if self.closed.is_cancelled() {
-      return Err(closed_error(NAME));
-    }
-    if let Some(token) = &*token {
-      return Ok(token.clone());
-    }
-    let fresh = tokio::select! {
-      fresh = self.login() => fresh?,
-      _ = self.closed.cancelled() => return Err(closed_error(NAME)),
-    };
-    *token = Some(fresh.clone());
-    Ok(fresh)
-  }
-
-  /// Forgets `refused` (unless someone already replaced it), so the next `token` logs in.
-  async fn refuse(&self, refused: &str) {
-    let mut current = self.token.lock().await;
-    if current.as_deref() == Some(refused) {
-      *current = None;
-    }
+    self.token.get(self.login()).await
   }
 
   async fn login(&self) -> Result<String, TransportError> {
@@ -380,7 +358,7 @@ impl Caller {
       Err(status) => status.metadata(),
     };
     if let Some(fresh) = refreshed_token(metadata) {
-      *self.token.lock().await = Some(fresh);
+      self.token.replace(fresh).await;
     }
     match answer {
       // An OK status is the acknowledgement; the body (`status`, `message`) adds nothing.
@@ -406,7 +384,7 @@ impl Caller {
       Inserted::Done => Ok(()),
       Inserted::Failed(error) => Err(error),
       Inserted::Unauthenticated => {
-        self.refuse(&token).await;
+        self.token.refuse(&token).await;
         let token = self.token().await?;
         match self.answer(self.send(&document, &token).await).await {
           Inserted::Done => Ok(()),
@@ -448,8 +426,7 @@ impl GrpcTransport {
     let caller = Caller {
       channel: channel(config)?,
       config: Arc::new(config.clone()),
-      token: Arc::new(tokio::sync::Mutex::new(None)),
-      closed: closed.clone(),
+      token: BearerToken::new(NAME, None, closed.clone()),
     };
     Ok(GrpcTransport {
       dispatcher: Dispatcher::start(NAME, closed, caller.clone()),
@@ -543,6 +520,7 @@ impl std::fmt::Debug for proto::ValidateTokenRequest {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::core::transport::dispatcher::closed_error;
 
   fn config(server_uri: &str) -> GrpcConfig {
     GrpcConfig {

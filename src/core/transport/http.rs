@@ -18,7 +18,8 @@ use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 use tokio_util::sync::CancellationToken;
 
-use super::dispatcher::{closed_error, settled, started, Dispatcher, HandOver};
+use super::bearer_token::BearerToken;
+use super::dispatcher::{settled, started, Dispatcher, HandOver};
 use super::{Confirmation, Transport};
 use crate::core::error::{QueueError, Result, TransportError};
 use crate::core::wire::Document;
@@ -72,11 +73,8 @@ struct Poster {
   config: Arc<HttpConfig>,
   /// `server_uri` without userinfo and without a trailing `/`.
   base: Arc<str>,
-  /// The current token. Held across a login, so logins happen one at a time and everyone who
-  /// waited gets the fresh token.
-  token: Arc<tokio::sync::Mutex<Option<String>>>,
-  /// Cancelled by close: no login after it.
-  closed: CancellationToken,
+  /// The token the POSTs are sent with (no login after the transport closed).
+  token: BearerToken,
 }
 
 /// What one POST came to.
@@ -93,27 +91,7 @@ impl Poster {
 
   /// A token: the current one, or a fresh login.
   async fn token(&self) -> Result<String, TransportError> {
-    let mut token = self.token.lock().await;
-    if self.closed.is_cancelled() {
-      return Err(closed_error("http"));
-    }
-    if let Some(token) = &*token {
-      return Ok(token.clone());
-    }
-    let fresh = tokio::select! {
-      fresh = self.login() => fresh?,
-      _ = self.closed.cancelled() => return Err(closed_error("http")),
-    };
-    *token = Some(fresh.clone());
-    Ok(fresh)
-  }
-
-  /// Forgets `refused` (unless someone already replaced it), so the next `token` logs in.
-  async fn refuse(&self, refused: &str) {
-    let mut current = self.token.lock().await;
-    if current.as_deref() == Some(refused) {
-      *current = None;
-    }
+    self.token.get(self.login()).await
   }
 
   async fn login(&self) -> Result<String, TransportError> {
@@ -177,7 +155,7 @@ impl Poster {
       }
     };
     if let Some(fresh) = bearer(response.headers()) {
-      *self.token.lock().await = Some(fresh);
+      self.token.replace(fresh).await;
     }
     let status = response.status();
     if status.is_success() {
@@ -219,7 +197,7 @@ impl Poster {
       Posted::Done => Ok(()),
       Posted::Failed(error) => Err(error),
       Posted::Unauthorized => {
-        self.refuse(&token).await;
+        self.token.refuse(&token).await;
         let token = self.token().await?;
         match self
           .answer(&document, self.send(&document, &token).await)
@@ -349,10 +327,11 @@ impl HttpTransport {
       client,
       config: Arc::new(config.clone()),
       base: base_url(&config.server_uri).into(),
-      token: Arc::new(tokio::sync::Mutex::new(
+      token: BearerToken::new(
+        "http",
         (!config.auth_token.is_empty()).then(|| config.auth_token.clone()),
-      )),
-      closed: closed.clone(),
+        closed.clone(),
+      ),
     };
     Ok(HttpTransport {
       dispatcher: Dispatcher::start("http", closed, poster.clone()),
@@ -388,6 +367,7 @@ impl Transport for HttpTransport {
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::core::transport::dispatcher::closed_error;
   use reqwest::header::HeaderValue;
 
   #[test]
@@ -816,7 +796,7 @@ mod tests {
     assert_eq!(in_flight.await.unwrap(), Err(closed.clone()));
     assert_eq!(transport.publish(doc(1)).await, Err(closed.clone()));
     // No login after close, even when one is due.
-    transport.poster.token.lock().await.take();
+    transport.poster.token.forget().await;
     assert_eq!(transport.ready(Duration::from_secs(1)).await, Err(closed));
     assert_eq!(record.seen().len(), 1);
   }

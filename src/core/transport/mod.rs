@@ -8,6 +8,7 @@
 //! The queues publish through a [`Chain`] of one or more transports (a list of configs is a
 //! failover chain), each behind a [`CircuitBreaker`].
 
+mod bearer_token;
 mod breaker;
 mod chain;
 mod dispatcher;
