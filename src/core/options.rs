@@ -667,18 +667,16 @@ impl OptionSpec {
   /// A number option's value from code, checked; `None` when it was not given. For the checks
   /// at the N-API boundary, where TypeScript already resolved the value.
   pub fn number(&self, given: Option<f64>) -> Result<Option<f64>> {
-    given
-      .map(|n| match self.check(Given::Number(n), Source::Option)? {
-        Resolved::Number(n) => Ok(n),
-        Resolved::Text(_) => unreachable!("a number rule resolves to a number"),
-      })
-      .transpose()
+    given.map(|n| self.check_number(n)).transpose()
   }
 
   /// A number given from code, checked; the value itself when it passes. For the N-API
   /// boundary's required numbers (a transport's `maxRetries`, a duration option).
   pub fn check_number(&self, n: f64) -> Result<f64> {
-    Ok(self.number(Some(n))?.unwrap_or(n))
+    match self.check(Given::Number(n), Source::Option)? {
+      Resolved::Number(n) => Ok(n),
+      Resolved::Text(_) => unreachable!("a number rule resolves to a number"),
+    }
   }
 
   /// The default number (a row whose default is a number; anything else is a bug in the table,
